@@ -1,0 +1,75 @@
+// The curated language list (ids are highlight.js language names, sent to the server as
+// CreatePasteInput.language). The grammars themselves are in highlight.js, loaded lazily.
+
+export const LANGUAGES = Object.freeze([
+  { id: 'plaintext', label: 'Plain text' },
+  { id: 'bash', label: 'Bash' },
+  { id: 'c', label: 'C' },
+  { id: 'cpp', label: 'C++' },
+  { id: 'csharp', label: 'C#' },
+  { id: 'css', label: 'CSS' },
+  { id: 'diff', label: 'Diff' },
+  { id: 'dockerfile', label: 'Dockerfile' },
+  { id: 'go', label: 'Go' },
+  { id: 'graphql', label: 'GraphQL' },
+  { id: 'xml', label: 'HTML / XML' },
+  { id: 'ini', label: 'INI / TOML' },
+  { id: 'java', label: 'Java' },
+  { id: 'javascript', label: 'JavaScript' },
+  { id: 'json', label: 'JSON' },
+  { id: 'kotlin', label: 'Kotlin' },
+  { id: 'lua', label: 'Lua' },
+  { id: 'makefile', label: 'Makefile' },
+  { id: 'markdown', label: 'Markdown' },
+  { id: 'nginx', label: 'Nginx' },
+  { id: 'perl', label: 'Perl' },
+  { id: 'php', label: 'PHP' },
+  { id: 'python', label: 'Python' },
+  { id: 'ruby', label: 'Ruby' },
+  { id: 'rust', label: 'Rust' },
+  { id: 'scss', label: 'SCSS' },
+  { id: 'shell', label: 'Shell session' },
+  { id: 'sql', label: 'SQL' },
+  { id: 'swift', label: 'Swift' },
+  { id: 'typescript', label: 'TypeScript' },
+  { id: 'yaml', label: 'YAML' },
+])
+
+const byId = new Map(LANGUAGES.map((l) => [l.id, l]))
+
+/** Human label for a language id (or alias, or unknown string); null/'' = plain text. */
+export function languageLabel(id) {
+  if (!id) return 'Plain text'
+  const l = byId.get(String(id).toLowerCase())
+  return l ? l.label : String(id)
+}
+
+/** The value to send as CreatePasteInput.language: null for plain text. */
+export function languageForServer(id) {
+  return !id || id === 'plaintext' ? null : id
+}
+
+/** A file extension for downloads. */
+const EXT = {
+  bash: 'sh', c: 'c', cpp: 'cpp', csharp: 'cs', css: 'css', diff: 'diff', dockerfile: 'Dockerfile',
+  go: 'go', graphql: 'graphql', xml: 'html', ini: 'ini', java: 'java', javascript: 'js', json: 'json',
+  kotlin: 'kt', lua: 'lua', makefile: 'mk', markdown: 'md', nginx: 'conf', perl: 'pl', php: 'php',
+  python: 'py', ruby: 'rb', rust: 'rs', scss: 'scss', shell: 'txt', sql: 'sql', swift: 'swift',
+  typescript: 'ts', yaml: 'yaml',
+}
+export function fileExtension(id) {
+  return EXT[String(id || '').toLowerCase()] || 'txt'
+}
+
+/** "paste-Ab3dE9.rs", or a slug of the title. */
+export function downloadName(paste) {
+  const ext = fileExtension(paste.language)
+  const slug = (paste.title || '')
+    .normalize('NFKD')
+    .replace(/[^\w.-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+  const base = slug || `paste-${paste.id}`
+  if (ext === 'Dockerfile') return slug || 'Dockerfile'
+  return base.toLowerCase().endsWith(`.${ext}`) ? base : `${base}.${ext}`
+}

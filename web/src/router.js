@@ -1,0 +1,35 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { isSignedIn } from './state/auth.js'
+import NewPaste from './views/NewPaste.vue'
+
+const routes = [
+  { path: '/', name: 'new', component: NewPaste, meta: { title: 'New paste' } },
+  { path: '/p/:id', name: 'paste', component: () => import('./views/PasteView.vue'), meta: { title: 'Paste' } },
+  { path: '/recent', name: 'recent', component: () => import('./views/RecentPastes.vue'), meta: { title: 'Recent pastes' } },
+  { path: '/login', name: 'login', component: () => import('./views/AuthForm.vue'), props: { mode: 'login' }, meta: { title: 'Sign in', guestOnly: true } },
+  { path: '/register', name: 'register', component: () => import('./views/AuthForm.vue'), props: { mode: 'register' }, meta: { title: 'Sign up', guestOnly: true } },
+  { path: '/me', name: 'me', component: () => import('./views/MyPastes.vue'), meta: { title: 'My pastes', requiresAuth: true } },
+  { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFound.vue'), meta: { title: 'Page not found' } },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (to, from, saved) => saved || { top: 0 },
+})
+
+router.beforeEach((to) => {
+  if (to.meta.requiresAuth && !isSignedIn.value) return { name: 'login', query: { next: to.fullPath } }
+  if (to.meta.guestOnly && isSignedIn.value) return { name: 'new' }
+  return true
+})
+
+let first = true
+router.afterEach((to) => {
+  document.title = `${to.meta.title || 'Paste'} · Pastebin`
+  // Move focus to the new page for keyboard and screen-reader users (not on first load).
+  if (!first) {
+    requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }))
+  }
+  first = false
+})

@@ -1,0 +1,56 @@
+import { describe, expect, test } from 'vitest'
+import { LANGUAGES, downloadName, languageForServer, languageLabel } from '../../src/lib/languages.js'
+import { detectLanguage, highlightLines, resolveLanguage, HIGHLIGHT_LIMIT } from '../../src/lib/highlight.js'
+
+describe('languages', () => {
+  test('plain text is sent as null', () => {
+    expect(languageForServer('plaintext')).toBeNull()
+    expect(languageForServer(null)).toBeNull()
+    expect(languageForServer('rust')).toBe('rust')
+  })
+  test('labels, also for unknown ids', () => {
+    expect(languageLabel('rust')).toBe('Rust')
+    expect(languageLabel(null)).toBe('Plain text')
+    expect(languageLabel('cobol')).toBe('cobol')
+  })
+  test('download names', () => {
+    expect(downloadName({ id: 'Ab3', language: 'rust', title: null })).toBe('paste-Ab3.rs')
+    expect(downloadName({ id: 'Ab3', language: null, title: 'My notes: draft 2' })).toBe('My-notes-draft-2.txt')
+    expect(downloadName({ id: 'Ab3', language: 'python', title: 'main.py' })).toBe('main.py')
+  })
+  test('every listed language is registered in the highlighter', () => {
+    for (const l of LANGUAGES) expect(resolveLanguage(l.id)).toBe(l.id)
+  })
+})
+
+describe('highlighter', () => {
+  test('aliases resolve', () => {
+    expect(resolveLanguage('rs')).toBe('rust')
+    expect(resolveLanguage('py')).toBe('python')
+    expect(resolveLanguage('html')).toBe('xml')
+    expect(resolveLanguage('cobol')).toBeNull()
+  })
+  test('highlights rust into balanced lines', () => {
+    const r = highlightLines('fn main() {\n    /* a\n b */ println!("hi");\n}\n', 'rust')
+    expect(r.highlighted).toBe(true)
+    expect(r.lines).toHaveLength(5)
+    expect(r.lines[0]).toContain('<span class="hljs-keyword">fn</span>')
+    for (const line of r.lines) {
+      expect((line.match(/<span/g) || []).length).toBe((line.match(/<\/span>/g) || []).length)
+    }
+  })
+  test('plain text and unknown languages are escaped, not highlighted', () => {
+    expect(highlightLines('<b>&</b>', null)).toEqual({ lines: ['&lt;b&gt;&amp;&lt;/b&gt;'], language: null, highlighted: false })
+    expect(highlightLines('x', 'cobol').highlighted).toBe(false)
+  })
+  test('huge pastes are not highlighted', () => {
+    expect(highlightLines('a'.repeat(HIGHLIGHT_LIMIT + 1), 'rust').highlighted).toBe(false)
+  })
+  test('auto-detection', () => {
+    const py = 'def greet(name):\n    """Say hi."""\n    for i in range(3):\n        print(f"hello {name} {i}")\n\nif __name__ == "__main__":\n    greet("world")\n'
+    expect(detectLanguage(py)).toBe('python')
+    const rs = 'use std::collections::HashMap;\n\nfn main() {\n    let mut m: HashMap<String, u32> = HashMap::new();\n    m.insert("a".to_string(), 1);\n    println!("{:?}", m);\n}\n'
+    expect(detectLanguage(rs)).toBe('rust')
+    expect(detectLanguage('hi')).toBeNull()
+  })
+})
