@@ -18,6 +18,14 @@ export function utf8ByteLength(str) {
   return bytes
 }
 
+/** Lines as an editor numbers them: a trailing newline does not start another line. */
+export function countLines(text) {
+  if (!text) return 0
+  let n = 1
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) n++
+  return text.endsWith('\n') ? n - 1 : n
+}
+
 /** "0 B", "999 B", "1.5 KiB", "12 KiB", "1 MiB" (binary units, at most one decimal, trailing .0 dropped). */
 export function formatBytes(n) {
   if (!Number.isFinite(n) || n < 0) return '—'

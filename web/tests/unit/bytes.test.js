@@ -35,3 +35,15 @@ describe('formatBytes', () => {
     expect(formatBytes(NaN)).toBe('—')
   })
 })
+
+import { countLines } from '../../src/lib/bytes.js'
+describe('countLines', () => {
+  test.each([
+    ['', 0],
+    ['a', 1],
+    ['a\n', 1],
+    ['a\nb', 2],
+    ['a\n\n', 2],
+    ['\n', 1],
+  ])('%j -> %i', (t, n) => expect(countLines(t)).toBe(n))
+})
