@@ -86,6 +86,19 @@ export function errorCode(error) {
   return { code: 'UNKNOWN', serverMessage: error.message || String(error), retryAfter: null }
 }
 
+const RETRYABLE = new Set(['rate-limited', 'read-only', 'unavailable'])
+
+/**
+ * The "when can I retry" line of an error state, given the seconds left on its
+ * retryAfter countdown: "You can try again in 42 seconds." / "You can try again now." /
+ * "Try again in a moment." (no retryAfter) / '' (not a retryable state).
+ */
+export function retryText(state, secondsLeft) {
+  if (!state || !RETRYABLE.has(state.kind)) return ''
+  if (state.retryAfter == null) return 'Try again in a moment.'
+  return secondsLeft > 0 ? `You can try again in ${formatDuration(secondsLeft)}.` : 'You can try again now.'
+}
+
 /** Whether a SERVICE_UNAVAILABLE error means the read-only (failover) mode. */
 export function isReadOnlyMessage(message) {
   return /read[\s_-]?only/i.test(message || '')
@@ -100,7 +113,6 @@ export function isReadOnlyMessage(message) {
  */
 export function describeError(error, ctx = {}) {
   const { code, serverMessage, retryAfter } = errorCode(error)
-  const again = retryAfter != null ? ` Try again in ${formatDuration(retryAfter)}.` : ' Try again in a moment.'
   const base = { code, retryAfter, readOnly: false, serverMessage }
   switch (code) {
     case 'NOT_FOUND':
@@ -120,7 +132,7 @@ export function describeError(error, ctx = {}) {
           : 'The paste is larger than the server accepts.',
       }
     case 'RATE_LIMITED':
-      return { ...base, kind: 'rate-limited', title: 'Slow down', message: `Too many requests.${again}` }
+      return { ...base, kind: 'rate-limited', title: 'Slow down', message: 'Too many requests from this address.' }
     case 'SERVICE_UNAVAILABLE':
       if (isReadOnlyMessage(serverMessage)) {
         return {
@@ -128,10 +140,10 @@ export function describeError(error, ctx = {}) {
           readOnly: true,
           kind: 'read-only',
           title: 'Read-only mode',
-          message: `The server is in read-only mode: pastes can be read, but creating and deleting is paused.${again}`,
+          message: 'The server is in read-only mode: pastes can be read, but creating and deleting is paused.',
         }
       }
-      return { ...base, kind: 'unavailable', title: 'Service unavailable', message: `The server is busy or restarting.${again}` }
+      return { ...base, kind: 'unavailable', title: 'Service unavailable', message: 'The server is busy or restarting.' }
     case 'UNAUTHENTICATED':
       return {
         ...base,

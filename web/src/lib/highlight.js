@@ -70,10 +70,25 @@ export function highlightLines(code, languageId) {
   return { lines: splitHighlightedLines(html), language, highlighted: true }
 }
 
-/** Best guess of the language, or null when not confident. */
+/**
+ * Best guess of the language, or null when not confident: highlight.js's relevance must
+ * be clear (>= 4 and ahead of the runner-up, or >= 10), since short snippets give low,
+ * close scores and a wrong guess looks worse than plain text. JSON is recognised by parsing.
+ */
 export function detectLanguage(code) {
   const sample = code.slice(0, DETECT_SAMPLE)
-  if (sample.trim().length < 20) return null
+  const trimmed = sample.trim()
+  if (trimmed.length < 20) return null
+  if (/^[[{]/.test(trimmed) && code.length <= DETECT_SAMPLE) {
+    try {
+      JSON.parse(code)
+      return 'json'
+    } catch {
+      // not JSON
+    }
+  }
   const r = hljs.highlightAuto(sample, DETECT_SUBSET)
-  return r.language && r.relevance >= 6 ? r.language : null
+  if (!r.language) return null
+  const margin = r.relevance - (r.secondBest?.relevance ?? 0)
+  return r.relevance >= 10 || (r.relevance >= 4 && margin >= 1) ? r.language : null
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import { describeError, errorCode, isReadOnlyMessage } from '../../src/lib/errors.js'
+import { describeError, errorCode, isReadOnlyMessage, retryText } from '../../src/lib/errors.js'
 
 const gql = (code, message = 'msg', extra = {}) => ({ graphQLErrors: [{ message, extensions: { code, ...extra } }] })
 const headers = (h) => ({ get: (k) => h[k.toLowerCase()] ?? null })
@@ -27,10 +27,17 @@ describe('describeError: GraphQL error codes', () => {
     expect(describeError({ graphQLErrors: [{ message: 'boom' }] }).code).toBe('INTERNAL_SERVER_ERROR')
   })
 
-  test('RATE_LIMITED carries retryAfter into the message', () => {
+  test('RATE_LIMITED carries retryAfter', () => {
     const d = describeError(gql('RATE_LIMITED', 'slow down', { retryAfter: 42 }))
     expect(d.retryAfter).toBe(42)
-    expect(d.message).toContain('42 seconds')
+    expect(retryText(d, 42)).toBe('You can try again in 42 seconds.')
+    expect(retryText(d, 0)).toBe('You can try again now.')
+  })
+  test('retryText', () => {
+    expect(retryText(describeError(gql('SERVICE_UNAVAILABLE', 'down')), 0)).toBe('Try again in a moment.')
+    expect(retryText(describeError(gql('SERVICE_UNAVAILABLE', 'read-only', { retryAfter: 90 })), 90)).toBe('You can try again in 2 minutes.')
+    expect(retryText(describeError(gql('NOT_FOUND')), 5)).toBe('')
+    expect(retryText(null, 0)).toBe('')
   })
 
   test('read-only SERVICE_UNAVAILABLE', () => {

@@ -52,5 +52,15 @@ describe('highlighter', () => {
     const rs = 'use std::collections::HashMap;\n\nfn main() {\n    let mut m: HashMap<String, u32> = HashMap::new();\n    m.insert("a".to_string(), 1);\n    println!("{:?}", m);\n}\n'
     expect(detectLanguage(rs)).toBe('rust')
     expect(detectLanguage('hi')).toBeNull()
+    expect(detectLanguage('{\n  "name": "x",\n  "version": 1\n}\n')).toBe('json')
+    expect(detectLanguage('#!/bin/sh\nset -e\nfor f in *.txt; do\n  echo "$f"\ndone\n')).toBe('bash')
+    expect(detectLanguage('services:\n  web:\n    image: nginx\n    ports:\n      - "80:80"\n')).toBe('yaml')
+  })
+  test('auto-detection prefers plain text to a guess', () => {
+    const prose = 'Hello team,\n\nthe meeting is moved to 3 pm tomorrow. Please bring the notes from last week.\n\nThanks, Anna\n'
+    expect(detectLanguage(prose)).toBeNull()
+    const log = '2026-11-01 12:00:01 INFO server started on :8080\n2026-11-01 12:00:02 WARN slow query 1200ms\n'
+    expect(detectLanguage(log)).toBeNull()
+    expect(detectLanguage('import os\n\ndef main():\n    print(os.getcwd())\n')).not.toBe('css')
   })
 })
