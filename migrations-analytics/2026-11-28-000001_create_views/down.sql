@@ -1,0 +1,2 @@
+DROP TABLE applied_batches;
+DROP TABLE paste_views_hourly;

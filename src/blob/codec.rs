@@ -1,0 +1,59 @@
+//! Body encoding: zstd, the same bytes in Postgres, S3 and Redis.
+
+use bytes::Bytes;
+
+/// Level 3: zstd's default; about 400 MB/s here, ratios near level 9 on source code.
+const LEVEL: i32 = 3;
+/// Bodies above this are (de)compressed on the blocking pool, not on a runtime worker.
+pub const BLOCKING_THRESHOLD: usize = 256 * 1024;
+
+pub fn compress(text: &[u8]) -> std::io::Result<Vec<u8>> {
+    zstd::bulk::compress(text, LEVEL)
+}
+
+/// Decompresses a body of known size. The size bounds the allocation, so a corrupt or
+/// hostile frame cannot make it grow.
+pub fn decompress(compressed: &[u8], size: usize) -> std::io::Result<Bytes> {
+    let out = zstd::bulk::decompress(compressed, size)?;
+    if out.len() != size {
+        return Err(std::io::Error::other(
+            "body size does not match its metadata",
+        ));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// [`compress`], off the runtime for large bodies.
+pub async fn compress_async(text: Bytes) -> std::io::Result<Vec<u8>> {
+    if text.len() < BLOCKING_THRESHOLD {
+        return compress(&text);
+    }
+    tokio::task::spawn_blocking(move || compress(&text))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// [`decompress`], off the runtime for large bodies.
+pub async fn decompress_async(compressed: Vec<u8>, size: usize) -> std::io::Result<Bytes> {
+    if size < BLOCKING_THRESHOLD {
+        return decompress(&compressed, size);
+    }
+    tokio::task::spawn_blocking(move || decompress(&compressed, size))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_size_check() {
+        let text = "fn main() { println!(\"hi\"); }\n".repeat(100);
+        let c = compress(text.as_bytes()).unwrap();
+        assert!(c.len() < text.len() / 10);
+        assert_eq!(&decompress(&c, text.len()).unwrap()[..], text.as_bytes());
+        assert!(decompress(&c, text.len() - 1).is_err());
+        assert!(decompress(b"not zstd", 10).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! Rate limits: GCRA (the generic cell rate algorithm) per budget and subject.
+//!
+//! A budget of N per minute lets a burst of N through, then one every 60/N s. `Retry-After` is
+//! exact: when the next request would be allowed.
+//!
+//! - Creates and logins/registrations are shared across instances: the GCRA state lives in
+//!   Redis and is updated by one Lua script using Redis' clock. If Redis cannot answer, the
+//!   same limit is applied in process.
+//! - Reads are limited in process only, by design: a Redis round trip per read would cost more
+//!   than the read itself (see DESIGN.md §4). With k instances behind a balancer, a client gets
+//!   at most k × the read budget.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use redis::Script;
+use uuid::Uuid;
+
+use super::redis::Redis;
+use crate::config::Config;
+use crate::error::AppError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Budget {
+    Create,
+    Auth,
+    Read,
+}
+
+impl Budget {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Auth => "auth",
+            Self::Read => "read",
+        }
+    }
+}
+
+/// Who a budget is counted against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Ip(IpAddr),
+    User(Uuid),
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ip(ip) => write!(f, "ip:{ip}"),
+            Self::User(id) => write!(f, "user:{id}"),
+        }
+    }
+}
+
+const GCRA_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - tolerance
+if now < allow_at then
+  return allow_at - now
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil(new_tat - now))
+return 0
+";
+
+#[derive(Clone, Copy)]
+struct Rate {
+    /// Milliseconds between requests at the sustained rate.
+    interval_ms: i64,
+    /// How far ahead of now the theoretical arrival time may run (the burst).
+    tolerance_ms: i64,
+}
+
+impl Rate {
+    fn per_minute(n: u32) -> Option<Self> {
+        (n > 0).then(|| {
+            let interval_ms = (60_000 / i64::from(n)).max(1);
+            Self {
+                interval_ms,
+                tolerance_ms: interval_ms * i64::from(n),
+            }
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct RateLimiter {
+    redis: Redis,
+    script: Arc<Script>,
+    create: Option<Rate>,
+    auth: Option<Rate>,
+    read: Option<Rate>,
+    local: moka::sync::Cache<(Budget, Subject), Arc<AtomicI64>>,
+    started: Instant,
+}
+
+impl RateLimiter {
+    /// A budget of 0 per minute turns that limit off.
+    pub fn new(redis: Redis, config: &Config) -> Self {
+        Self {
+            redis,
+            script: Arc::new(Script::new(GCRA_SCRIPT)),
+            create: Rate::per_minute(config.rate_create_per_min),
+            auth: Rate::per_minute(config.rate_auth_per_min),
+            read: Rate::per_minute(config.rate_read_per_min),
+            local: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(120))
+                .build(),
+            started: Instant::now(),
+        }
+    }
+
+    fn rate(&self, budget: Budget) -> Option<Rate> {
+        match budget {
+            Budget::Create => self.create,
+            Budget::Auth => self.auth,
+            Budget::Read => self.read,
+        }
+    }
+
+    /// Takes one request from the budget of every subject, or says when to retry.
+    pub async fn check(&self, budget: Budget, subjects: &[Subject]) -> Result<(), AppError> {
+        let Some(rate) = self.rate(budget) else {
+            return Ok(());
+        };
+        let mut wait_ms = 0i64;
+        for &subject in subjects {
+            let wait = if budget == Budget::Read {
+                self.check_local(budget, subject, rate)
+            } else {
+                self.check_shared(budget, subject, rate).await
+            };
+            wait_ms = wait_ms.max(wait);
+        }
+        if wait_ms > 0 {
+            metrics::counter!("pastebin_rate_limited_total", "budget" => budget.name())
+                .increment(1);
+            return Err(AppError::RateLimited {
+                retry_after: (wait_ms as u64).div_ceil(1000).max(1),
+            });
+        }
+        Ok(())
+    }
+
+    /// The read budget, synchronously (hot path).
+    pub fn check_read(&self, ip: IpAddr) -> Result<(), AppError> {
+        let Some(rate) = self.read else { return Ok(()) };
+        match self.check_local(Budget::Read, Subject::Ip(ip), rate) {
+            0 => Ok(()),
+            wait_ms => {
+                metrics::counter!("pastebin_rate_limited_total", "budget" => "read").increment(1);
+                Err(AppError::RateLimited {
+                    retry_after: (wait_ms as u64).div_ceil(1000).max(1),
+                })
+            }
+        }
+    }
+
+    async fn check_shared(&self, budget: Budget, subject: Subject, rate: Rate) -> i64 {
+        let key = self
+            .redis
+            .key(format_args!("rl:{}:{subject}", budget.name()));
+        let script = Arc::clone(&self.script);
+        let result = self
+            .redis
+            .run("rate_limit", move |mut c| async move {
+                script
+                    .key(&key)
+                    .arg(rate.interval_ms)
+                    .arg(rate.tolerance_ms)
+                    .invoke_async::<i64>(&mut c)
+                    .await
+            })
+            .await;
+        match result {
+            Ok(wait) => wait,
+            Err(_) => self.check_local(budget, subject, rate),
+        }
+    }
+
+    /// In-process GCRA: the theoretical arrival time in an atomic, updated by CAS.
+    fn check_local(&self, budget: Budget, subject: Subject, rate: Rate) -> i64 {
+        let now = self.started.elapsed().as_millis() as i64;
+        let cell = self
+            .local
+            .get_with((budget, subject), || Arc::new(AtomicI64::new(now)));
+        let mut tat = cell.load(Ordering::Acquire);
+        loop {
+            let new_tat = tat.max(now) + rate.interval_ms;
+            let allow_at = new_tat - rate.tolerance_ms;
+            if now < allow_at {
+                return allow_at - now;
+            }
+            match cell.compare_exchange_weak(tat, new_tat, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return 0,
+                Err(actual) => tat = actual,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_n_then_refusal_with_retry_after() {
+        let mut config = Config::for_database("postgres://x");
+        config.rate_create_per_min = 3;
+        let limiter = RateLimiter::new(Redis::disabled(), &config);
+        let who = [Subject::Ip("127.0.0.1".parse().unwrap())];
+        for _ in 0..3 {
+            limiter.check(Budget::Create, &who).await.unwrap();
+        }
+        match limiter.check(Budget::Create, &who).await {
+            Err(AppError::RateLimited { retry_after }) => assert!((1..=20).contains(&retry_after)),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let other = [Subject::Ip("127.0.0.2".parse().unwrap())];
+        limiter.check(Budget::Create, &other).await.unwrap();
+    }
+}

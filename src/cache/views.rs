@@ -1,0 +1,179 @@
+//! View counting without a write on the read path.
+//!
+//! A read adds one to an in-process map (a mutex and a hash-map increment). A flusher moves
+//! the map to Redis every `PASTEBIN_VIEW_FLUSH_MS` in one script call that, per paste:
+//! `INCRBY {p}views:{id}` (the live total), `HINCRBY {p}analytics:pending {id}|{hour}` (what the
+//! analytics job moves to the analytics database), and `PUBLISH {p}views "{id} {total}"` (live
+//! subscribers on every instance). The script is atomic, so the three never disagree.
+//!
+//! Redis down: counts stay buffered in process (up to [`MAX_BUFFERED`] distinct paste-hours)
+//! and are flushed when it returns; beyond that they are dropped and counted in
+//! `pastebin_views_dropped_total`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use metrics::Counter;
+use redis::Script;
+use tokio_util::sync::CancellationToken;
+
+use super::redis::Redis;
+
+/// Distinct (paste, hour) pairs kept while Redis is unreachable.
+pub const MAX_BUFFERED: usize = 100_000;
+
+const FLUSH_SCRIPT: &str = r"
+local prefix = ARGV[1]
+local pending = prefix .. 'analytics:pending'
+for i = 2, #ARGV, 3 do
+  local id = ARGV[i]
+  local hour = ARGV[i + 1]
+  local n = tonumber(ARGV[i + 2])
+  local total = redis.call('INCRBY', prefix .. 'views:' .. id, n)
+  redis.call('HINCRBY', pending, id .. '|' .. hour, n)
+  redis.call('PUBLISH', prefix .. 'views', id .. ' ' .. total)
+end
+return 1
+";
+
+type Pending = HashMap<(String, i64), u64>;
+
+pub struct ViewCounter {
+    pending: Mutex<Pending>,
+    redis: Redis,
+    script: Script,
+    dropped: Counter,
+    recorded: Counter,
+}
+
+impl ViewCounter {
+    pub fn new(redis: Redis) -> Arc<Self> {
+        Arc::new(Self {
+            pending: Mutex::new(HashMap::new()),
+            redis,
+            script: Script::new(FLUSH_SCRIPT),
+            dropped: metrics::counter!("pastebin_views_dropped_total"),
+            recorded: metrics::counter!("pastebin_views_total"),
+        })
+    }
+
+    /// Counts one view. Cheap: no I/O.
+    pub fn record(&self, id: &str) {
+        self.recorded.increment(1);
+        if !self.redis.is_configured() {
+            return;
+        }
+        let hour = chrono::Utc::now().timestamp().div_euclid(3600);
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = pending.get_mut(&(id.to_owned(), hour)) {
+            *n += 1;
+        } else if pending.len() < MAX_BUFFERED {
+            pending.insert((id.to_owned(), hour), 1);
+        } else {
+            self.dropped.increment(1);
+        }
+    }
+
+    /// Views counted here and not yet in Redis.
+    pub fn unflushed(&self, id: &str) -> u64 {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending
+            .iter()
+            .filter(|((p, _), _)| p == id)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Views of `id` counted here and not yet in Redis, per unix hour.
+    pub fn unflushed_by_hour(&self, id: &str) -> Vec<(i64, u64)> {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending
+            .iter()
+            .filter(|((p, _), _)| p == id)
+            .map(|((_, h), n)| (*h, *n))
+            .collect()
+    }
+
+    /// Moves the buffered counts to Redis. On failure they go back into the buffer.
+    pub async fn flush(&self) -> bool {
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.is_empty() {
+            return true;
+        }
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg(self.redis.key(""));
+        for ((id, hour), n) in &batch {
+            invocation.arg(id).arg(hour).arg(n);
+        }
+        let result = self
+            .redis
+            .run("views_flush", move |mut c| async move {
+                invocation.invoke_async::<i64>(&mut c).await
+            })
+            .await;
+        if result.is_ok() {
+            return true;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, n) in batch {
+            if let Some(m) = pending.get_mut(&key) {
+                *m += n;
+            } else if pending.len() < MAX_BUFFERED {
+                pending.insert(key, n);
+            } else {
+                self.dropped.increment(n);
+            }
+        }
+        false
+    }
+
+    /// Flushes every `interval` until shutdown, then once more.
+    pub fn spawn_flusher(
+        self: &Arc<Self>,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => { this.flush().await; }
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+            this.flush().await;
+        })
+    }
+
+    /// The live total: Redis plus what this process has not flushed yet.
+    pub async fn total(&self, id: &str) -> u64 {
+        let key = self.redis.key(format_args!("views:{id}"));
+        let stored: u64 = self
+            .redis
+            .run("views_get", move |mut c| async move {
+                redis::cmd("GET")
+                    .arg(&key)
+                    .query_async::<Option<u64>>(&mut c)
+                    .await
+            })
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        stored + self.unflushed(id)
+    }
+
+    /// Forgets the live total of a deleted paste (its analytics history stays).
+    pub async fn forget(&self, id: &str) {
+        let key = self.redis.key(format_args!("views:{id}"));
+        let _ = self
+            .redis
+            .run("views_forget", move |mut c| async move {
+                redis::cmd("DEL").arg(&key).query_async::<()>(&mut c).await
+            })
+            .await;
+    }
+}

@@ -1,0 +1,476 @@
+//! Postgres: connection pools and the routing between primary and replica.
+//!
+//! Call sites name their intent and never see a pool:
+//! - [`Db::write`] runs on the primary. The write pool only keeps connections to a server that
+//!   is not in recovery (checked on every checkout), so after a promotion it finds the new
+//!   primary by itself; while there is none, writes fail within the checkout timeout with
+//!   `SERVICE_UNAVAILABLE`.
+//! - [`Db::read`] runs on the replica (read-only sessions) and falls back to the primary when no
+//!   replica connection can be had or the replica connection dies mid-query.
+//! - [`Db::read_prefer_primary`] is for reads that must see the caller's own writes; it falls
+//!   back to the replica when the primary is gone.
+//!
+//! Every operation is bounded by the statement timeout, server-side and client-side.
+
+pub mod analytics;
+pub mod models;
+pub mod pastes;
+pub mod schema;
+pub mod users;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use diesel::ConnectionResult;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures_util::FutureExt;
+
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+
+type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
+type Pool = bb8::Pool<Manager>;
+
+/// An async closure over a connection that may be called more than once (reads retry on the
+/// other server). Same trick as diesel-async's `AsyncFunc`: it names the future type so it
+/// can be required to be `Send`.
+pub trait DbFn<C, R>: AsyncFn(C) -> R + Fn(C) -> <Self as DbFn<C, R>>::Fut {
+    type Fut: Future<Output = R>;
+}
+
+impl<F, C, Fut, R> DbFn<C, R> for F
+where
+    F: AsyncFn(C) -> R + Fn(C) -> Fut,
+    Fut: Future<Output = R>,
+{
+    type Fut = Fut;
+}
+
+/// Which server a session is meant for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Primary,
+    Replica,
+    Analytics,
+}
+
+impl Role {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Replica => "replica",
+            Self::Analytics => "analytics",
+        }
+    }
+}
+
+/// One bb8 pool of diesel-async connections, with the timeouts applied to everything run on it.
+#[derive(Clone)]
+pub struct PgPool {
+    pool: Pool,
+    role: Role,
+    op_timeout: Duration,
+    /// Unix ms of the last successful checkout (for metrics and `/readyz`).
+    last_ok: Arc<AtomicI64>,
+}
+
+impl PgPool {
+    fn new(url: &str, role: Role, config: &Config) -> AppResult<Self> {
+        let url = with_connect_params(url, role, config.db_connect_timeout());
+        let statement_timeout = config.db_statement_timeout_ms;
+        let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
+        manager_config.custom_setup =
+            Box::new(move |url| establish(url.to_owned(), role, statement_timeout).boxed());
+        // The driver does not re-check pooled connections: after a promotion a pooled
+        // connection may point at a server that became a standby. Writes check on checkout.
+        manager_config.recycling_method = match role {
+            Role::Primary => RecyclingMethod::CustomFunction(Box::new(|conn| {
+                async move {
+                    use diesel_async::RunQueryDsl;
+                    let in_recovery: bool =
+                        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            "pg_is_in_recovery()",
+                        ))
+                        .get_result(conn)
+                        .await?;
+                    if in_recovery {
+                        Err(DieselError::DatabaseError(
+                            DatabaseErrorKind::ReadOnlyTransaction,
+                            Box::new("server is in recovery".to_owned()),
+                        ))
+                    } else {
+                        Ok(())
+                    }
+                }
+                .boxed()
+            })),
+            Role::Replica | Role::Analytics => RecyclingMethod::Fast,
+        };
+        let manager = Manager::new_with_config(url, manager_config);
+        let pool = bb8::Pool::builder()
+            .max_size(config.db_pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(config.db_connect_timeout())
+            .test_on_check_out(role == Role::Primary)
+            .max_lifetime(Some(Duration::from_secs(30 * 60)))
+            .idle_timeout(Some(Duration::from_secs(5 * 60)))
+            .build_unchecked(manager);
+        Ok(Self {
+            pool,
+            role,
+            op_timeout: config.db_statement_timeout(),
+            last_ok: Arc::new(AtomicI64::new(0)),
+        })
+    }
+
+    /// Checks a connection out and runs `f` on it, bounded by the operation timeout.
+    async fn run<T, F>(&self, f: &F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        let mut conn = match self.pool.get().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::debug!(role = self.role.label(), error = %e, "no database connection");
+                return Err(DbFailure::NoConnection);
+            }
+        };
+        self.last_ok
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        match tokio::time::timeout(self.op_timeout, f(&mut conn)).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) if is_connection_error(&e) => {
+                tracing::warn!(role = self.role.label(), error = %e, "database connection lost");
+                Err(DbFailure::ConnectionLost(e))
+            }
+            Ok(Err(e)) => Err(DbFailure::Query(e)),
+            Err(_) => {
+                tracing::warn!(role = self.role.label(), "database operation timed out");
+                Err(DbFailure::Timeout)
+            }
+        }
+    }
+
+    fn state(&self) -> bb8::State {
+        self.pool.state()
+    }
+
+    /// Whether a connection can be checked out now (health checks).
+    async fn ping(&self) -> bool {
+        self.run(&async |conn: &mut AsyncPgConnection| conn.batch_execute("SELECT 1").await)
+            .await
+            .is_ok()
+    }
+}
+
+/// Why a database operation did not produce a result.
+#[derive(Debug)]
+pub enum DbFailure {
+    /// The operator's read-only switch is on.
+    ReadOnlyMode,
+    /// No connection could be checked out in time (server down, pool exhausted).
+    NoConnection,
+    /// The connection died during the operation: its outcome is unknown for writes.
+    ConnectionLost(DieselError),
+    Timeout,
+    /// The query itself failed (constraint, not found, ...).
+    Query(DieselError),
+}
+
+impl DbFailure {
+    /// The query error, when the failure is the query's own (for `UniqueViolation` etc.).
+    pub fn query_error(&self) -> Option<&DieselError> {
+        match self {
+            Self::Query(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DbFailure> for AppError {
+    fn from(f: DbFailure) -> Self {
+        match f {
+            DbFailure::ReadOnlyMode => AppError::Unavailable {
+                reason: "the service is in read-only mode; writes are paused",
+                retry_after: 30,
+            },
+            DbFailure::NoConnection | DbFailure::ConnectionLost(_) => {
+                AppError::unavailable("the database is unavailable; retry shortly")
+            }
+            DbFailure::Timeout => AppError::unavailable("the database did not answer in time"),
+            DbFailure::Query(DieselError::NotFound) => AppError::NotFound,
+            DbFailure::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::ReadOnlyTransaction,
+                _,
+            )) => AppError::unavailable("the database is read-only (failover in progress)"),
+            DbFailure::Query(DieselError::DatabaseError(
+                DatabaseErrorKind::SerializationFailure,
+                _,
+            )) => AppError::unavailable("the database is busy; retry"),
+            DbFailure::Query(e) if is_timeout_error(&e) => {
+                AppError::unavailable("the database did not answer in time")
+            }
+            DbFailure::Query(e) => AppError::internal(e),
+        }
+    }
+}
+
+/// The main database: a primary, an optional replica, and the read-only operator switch.
+#[derive(Clone)]
+pub struct Db {
+    primary: PgPool,
+    replica: Option<PgPool>,
+    read_only: bool,
+}
+
+impl Db {
+    pub fn new(config: &Config) -> AppResult<Self> {
+        let primary = PgPool::new(&config.database_url, Role::Primary, config)?;
+        let replica = (!config.replica_database_url.is_empty())
+            .then(|| PgPool::new(&config.replica_database_url, Role::Replica, config))
+            .transpose()?;
+        Ok(Self {
+            primary,
+            replica,
+            read_only: config.read_only,
+        })
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    pub fn has_replica(&self) -> bool {
+        self.replica.is_some()
+    }
+
+    /// Runs `f` on the primary. Refused in read-only mode.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        if self.read_only {
+            metrics::counter!("pastebin_db_write_refusals_total", "reason" => "read_only")
+                .increment(1);
+            return Err(DbFailure::ReadOnlyMode);
+        }
+        let result = self.primary.run(&f).await;
+        if matches!(
+            result,
+            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_))
+        ) {
+            metrics::counter!("pastebin_db_write_refusals_total", "reason" => "no_primary")
+                .increment(1);
+        }
+        result
+    }
+
+    /// Runs `f` on the replica, or on the primary when the replica cannot answer.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        let Some(replica) = &self.replica else {
+            return self.primary.run(&f).await;
+        };
+        match replica.run(&f).await {
+            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
+                metrics::counter!("pastebin_db_replica_fallbacks_total").increment(1);
+                self.primary.run(&f).await
+            }
+            other => other,
+        }
+    }
+
+    /// Runs `f` on the primary (to see the caller's own writes), or on the replica when no
+    /// primary can answer.
+    pub async fn read_prefer_primary<T, F>(&self, f: F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        match (self.primary.run(&f).await, &self.replica) {
+            (Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_)), Some(replica)) => {
+                replica.run(&f).await
+            }
+            (result, _) => result,
+        }
+    }
+
+    /// Health of each server, checked now.
+    pub async fn health(&self) -> DbHealth {
+        let (primary, replica) = tokio::join!(self.primary.ping(), async {
+            match &self.replica {
+                Some(r) => Some(r.ping().await),
+                None => None,
+            }
+        });
+        DbHealth { primary, replica }
+    }
+
+    /// Seconds since the primary last handed out a connection (None: never).
+    pub fn primary_last_seen_secs(&self) -> Option<f64> {
+        let ms = self.primary.last_ok.load(Ordering::Relaxed);
+        (ms > 0).then(|| (chrono::Utc::now().timestamp_millis() - ms) as f64 / 1000.0)
+    }
+
+    pub fn record_pool_metrics(&self) {
+        for pool in std::iter::once(&self.primary).chain(self.replica.as_ref()) {
+            let state = pool.state();
+            let role = pool.role.label();
+            metrics::gauge!("pastebin_db_pool_connections", "role" => role)
+                .set(state.connections as f64);
+            metrics::gauge!("pastebin_db_pool_idle_connections", "role" => role)
+                .set(state.idle_connections as f64);
+        }
+        if let Some(s) = self.primary_last_seen_secs() {
+            metrics::gauge!("pastebin_db_primary_last_seen_seconds").set(s);
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct DbHealth {
+    pub primary: bool,
+    pub replica: Option<bool>,
+}
+
+/// The analytics database: one pool, no replica.
+#[derive(Clone)]
+pub struct AnalyticsDb {
+    pool: PgPool,
+}
+
+impl AnalyticsDb {
+    pub fn new(config: &Config) -> AppResult<Option<Self>> {
+        if config.analytics_database_url.is_empty() {
+            return Ok(None);
+        }
+        let pool = PgPool::new(&config.analytics_database_url, Role::Analytics, config)?;
+        Ok(Some(Self { pool }))
+    }
+
+    pub async fn run<T, F>(&self, f: F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        self.pool.run(&f).await
+    }
+
+    pub async fn ping(&self) -> bool {
+        self.pool.ping().await
+    }
+}
+
+/// The primary's URL with the parameters the write pool uses (for migrations and tools).
+pub fn primary_url(config: &Config) -> String {
+    with_connect_params(
+        &config.database_url,
+        Role::Primary,
+        config.db_connect_timeout(),
+    )
+}
+
+/// Adds the connection parameters every session needs, unless the URL sets them already:
+/// a connect timeout, and for the primary `target_session_attrs=read-write` (with several
+/// hosts listed, only the one that accepts writes is used).
+fn with_connect_params(url: &str, role: Role, connect_timeout: Duration) -> String {
+    let mut url = url.to_owned();
+    let mut add = |key: &str, value: &str| {
+        if !url.contains(&format!("{key}=")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(key);
+            url.push('=');
+            url.push_str(value);
+        }
+    };
+    add(
+        "connect_timeout",
+        &connect_timeout.as_secs().max(1).to_string(),
+    );
+    if role == Role::Primary {
+        add("target_session_attrs", "read-write");
+    }
+    url
+}
+
+/// Opens one session and applies the per-role settings. The replica's read-only flag is set
+/// after connecting, so `target_session_attrs=read-only` in its URL still finds a standby.
+async fn establish(
+    url: String,
+    role: Role,
+    statement_timeout_ms: u64,
+) -> ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    let mut setup = format!("SET statement_timeout = {statement_timeout_ms};");
+    if role == Role::Replica {
+        setup.push_str("SET default_transaction_read_only = on;");
+    }
+    conn.batch_execute(&setup)
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+    Ok(conn)
+}
+
+fn is_connection_error(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(
+            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
+            _,
+        ) => true,
+        // 57P01 admin_shutdown and friends: the server is going away.
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message();
+            m.contains("terminating connection") || m.contains("the database system is")
+        }
+        _ => false,
+    }
+}
+
+fn is_timeout_error(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+        if info.message().contains("statement timeout"))
+}
+
+/// Whether a query error is a unique violation of the named constraint or index.
+pub fn is_unique_violation(e: &DieselError, constraint: &str) -> bool {
+    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+        if info.constraint_name() == Some(constraint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primary_urls_get_read_write_and_a_connect_timeout() {
+        let url = with_connect_params(
+            "postgres://u@h1:1,h2:2/db",
+            Role::Primary,
+            Duration::from_secs(2),
+        );
+        assert_eq!(
+            url,
+            "postgres://u@h1:1,h2:2/db?connect_timeout=2&target_session_attrs=read-write"
+        );
+        let url = with_connect_params(
+            "postgres://u@h/db?target_session_attrs=read-only",
+            Role::Replica,
+            Duration::from_millis(300),
+        );
+        assert_eq!(
+            url,
+            "postgres://u@h/db?target_session_attrs=read-only&connect_timeout=1"
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Diesel table definitions, matching `migrations/` and `migrations-analytics/`.
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        username -> Text,
+        password_hash -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    pastes (id) {
+        id -> Text,
+        owner_id -> Nullable<Uuid>,
+        title -> Nullable<Text>,
+        language -> Nullable<Text>,
+        visibility -> SmallInt,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        burn_after_reading -> Bool,
+        max_views -> Nullable<Integer>,
+        views_used -> Integer,
+        size_bytes -> Integer,
+        content_sha256 -> Bytea,
+        body -> Nullable<Bytea>,
+        in_blob -> Bool,
+        delete_token_sha256 -> Nullable<Bytea>,
+        idempotency_key -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(pastes -> users (owner_id));
+diesel::allow_tables_to_appear_in_same_query!(users, pastes);
+
+/// Tables of the analytics database (a separate database; never joined with the above).
+pub mod analytics {
+    diesel::table! {
+        paste_views_hourly (paste_id, hour) {
+            paste_id -> Text,
+            hour -> Timestamptz,
+            views -> BigInt,
+        }
+    }
+
+    diesel::table! {
+        applied_batches (batch_id) {
+            batch_id -> Text,
+            applied_at -> Timestamptz,
+        }
+    }
+}

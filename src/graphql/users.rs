@@ -1,0 +1,152 @@
+//! Accounts: `me`, `myPastes`, `register`, `login`.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::pastes::{PasteConnection, connection, subjects};
+use super::{app, viewer};
+use crate::accounts::Session;
+use crate::auth::Viewer;
+use crate::cache::ratelimit::Budget;
+use crate::db::pastes::Listing;
+use crate::error::AppError;
+
+pub struct User {
+    id: Uuid,
+    username: String,
+    created_at: Option<DateTime<Utc>>,
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.username
+    }
+
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        if let Some(t) = self.created_at {
+            return Ok(t);
+        }
+        let user = app(ctx).user(self.id).await?;
+        Ok(user.created_at)
+    }
+
+    /// The user's own pastes, newest first. Only readable by the user themself.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn pastes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<PasteConnection> {
+        if viewer(ctx).user_id() != Some(self.id) {
+            return Err(AppError::Forbidden("only the user can list their pastes").into());
+        }
+        let page = app(ctx)
+            .list_pastes(
+                Listing::Owner(self.id),
+                first.unwrap_or(20).into(),
+                after.as_deref(),
+            )
+            .await?;
+        Ok(connection(page, after.is_some()))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// JWT to send as `Authorization: Bearer <token>` (and in the WebSocket connection_init
+    /// payload).
+    token: String,
+    expires_at: DateTime<Utc>,
+    user: User,
+}
+
+impl From<Session> for AuthPayload {
+    fn from(s: Session) -> Self {
+        Self {
+            token: s.token,
+            expires_at: s.expires_at,
+            user: User {
+                id: s.user.id,
+                username: s.user.username,
+                created_at: Some(s.user.created_at),
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The signed-in user; null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> Option<User> {
+        match viewer(ctx) {
+            Viewer::User { id, username } => Some(User {
+                id: *id,
+                username: username.clone(),
+                created_at: None,
+            }),
+            Viewer::Anonymous => None,
+        }
+    }
+
+    /// The signed-in user's pastes, newest first (UNAUTHENTICATED when anonymous).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn my_pastes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<PasteConnection> {
+        let owner = viewer(ctx)
+            .user_id()
+            .ok_or(AppError::Unauthenticated("sign in to list your pastes"))?;
+        let page = app(ctx)
+            .list_pastes(
+                Listing::Owner(owner),
+                first.unwrap_or(20).into(),
+                after.as_deref(),
+            )
+            .await?;
+        Ok(connection(page, after.is_some()))
+    }
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Creates an account (username: 3-32 of A-Z a-z 0-9 _ . -, unique without regard to
+    /// case; password: 10-128 characters) and signs it in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let app = app(ctx);
+        app.limits.check(Budget::Auth, &subjects(ctx)).await?;
+        Ok(app.register(&username, password).await?.into())
+    }
+
+    /// Signs in. Unknown user and wrong password get the same answer.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+        password: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let app = app(ctx);
+        app.limits.check(Budget::Auth, &subjects(ctx)).await?;
+        Ok(app.login(&username, password).await?.into())
+    }
+}

@@ -1,0 +1,154 @@
+//! `/graphql` (POST queries and batches, GET GraphiQL) and `/graphql/ws` (subscriptions).
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse, ServerError};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::{Body, to_bytes};
+use axum::extract::{Extension, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{AppState, ClientIp, viewer_from_headers};
+use crate::auth::{Viewer, bearer};
+use crate::error::{AppError, ErrorCode};
+use crate::graphql::MAX_BATCH;
+
+/// GraphiQL loads its scripts from a CDN and inline: it gets its own, looser policy.
+const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; \
+     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
+
+pub async fn graphiql(State(state): State<AppState>) -> Response {
+    if !state.app.config.graphiql {
+        return AppError::NotFound.into_response();
+    }
+    let html = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .finish();
+    let mut response = Html(html).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(GRAPHIQL_CSP),
+    );
+    response
+}
+
+/// A GraphQL-shaped error for failures before execution.
+fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let mut error = ServerError::new(message, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+    (status, axum::Json(GqlResponse::from_errors(vec![error]))).into_response()
+}
+
+pub async fn execute(
+    State(state): State<AppState>,
+    Extension(ip): Extension<ClientIp>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    // JSON escaping can double the size of the content, hence twice the paste limit.
+    let limit = state
+        .app
+        .config
+        .max_bytes
+        .saturating_mul(2)
+        .saturating_add(64 * 1024);
+    let bytes = match to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::PayloadTooLarge,
+                &format!("request body is larger than {limit} bytes"),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("invalid GraphQL request: {e}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > MAX_BATCH
+    {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            &format!("too many operations in one batch (limit {MAX_BATCH})"),
+        );
+    }
+    let viewer = match viewer_from_headers(&state.app, &headers).await {
+        Ok(v) => v,
+        Err(e) => {
+            e.log();
+            return request_error(StatusCode::UNAUTHORIZED, e.code(), &e.public_message());
+        }
+    };
+    let batch = batch.data(viewer).data(ip);
+    let response: BatchResponse = state.schema.execute_batch(batch).await;
+    let mut http = axum::Json(&response).into_response();
+    if let Some(retry) = retry_after(&response) {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+    }
+    http
+}
+
+fn retry_after(response: &BatchResponse) -> Option<u64> {
+    let responses: Vec<&GqlResponse> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    responses
+        .iter()
+        .flat_map(|r| &r.errors)
+        .filter_map(|e| e.extensions.as_ref()?.get("retryAfter"))
+        .filter_map(|v| match v {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+        .max()
+}
+
+pub async fn subscriptions(
+    State(state): State<AppState>,
+    Extension(ip): Extension<ClientIp>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let app = state.app.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let mut data = Data::default();
+                    data.insert(ip);
+                    let token = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str())
+                        .and_then(bearer)
+                        .or_else(|| payload.get("token").and_then(|v| v.as_str()));
+                    let viewer = match token {
+                        None => Viewer::Anonymous,
+                        Some(t) => app
+                            .viewer_from_token(t)
+                            .await
+                            .map_err(|e| async_graphql::Error::new(e.public_message()))?,
+                    };
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .serve()
+        })
+}

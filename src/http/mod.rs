@@ -1,0 +1,203 @@
+//! HTTP: the router and the routes that are not GraphQL.
+//!
+//! | route | does |
+//! |---|---|
+//! | `GET /` and other non-API paths | the web app (`PASTEBIN_WEB_DIR`), history-mode fallback |
+//! | `POST /` | create from a raw body (`curl --data-binary @file`), answers the URL |
+//! | `GET /graphql` / `POST /graphql` / `GET /graphql/ws` | GraphiQL / queries / subscriptions |
+//! | `GET /raw/{id}` / `POST /raw/{id}` | raw text / reveal a burn-after-reading paste |
+//! | `/api/v1/paste`, `/api/v1/stats/hits` | the seed's REST API |
+//! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
+
+mod graphql;
+mod health;
+mod raw;
+mod rest;
+mod web;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, get_service};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::App;
+use crate::auth::{Viewer, bearer};
+use crate::error::AppError;
+use crate::graphql::AppSchema;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub schema: AppSchema,
+}
+
+/// The client's IP: the TCP peer, or the configured trusted proxy header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// The viewer of a non-GraphQL request, from an optional `Authorization: Bearer` header. A
+/// header that does not verify is refused, never treated as anonymous.
+pub struct Authenticated(pub Viewer);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        viewer_from_headers(&state.app, &parts.headers)
+            .await
+            .map(Self)
+    }
+}
+
+pub(crate) async fn viewer_from_headers(
+    app: &App,
+    headers: &axum::http::HeaderMap,
+) -> Result<Viewer, AppError> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Ok(Viewer::Anonymous),
+        Some(value) => {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(bearer)
+                .ok_or(AppError::Unauthenticated(
+                    "the Authorization header must be `Bearer <token>`",
+                ))?;
+            app.viewer_from_token(token).await
+        }
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    let schema = crate::graphql::schema(Arc::clone(&app));
+    let state = AppState {
+        app: Arc::clone(&app),
+        schema,
+    };
+    let cors = cors_layer(&app.config.cors_origin_list());
+
+    let web = web::service(&app.config.web_dir);
+    Router::new()
+        .route("/", get_service(web.clone()).post(raw::create_from_body))
+        .route("/graphql", get(graphql::graphiql).post(graphql::execute))
+        .route("/graphql/ws", get(graphql::subscriptions))
+        .route("/raw/{id}", get(raw::get_raw).post(raw::reveal_raw))
+        .route(
+            "/api/v1/paste",
+            get(rest::get_paste).post(rest::create_paste),
+        )
+        .route("/api/v1/stats/hits", get(rest::hits))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .fallback_service(web)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(cors)
+        .layer(CatchPanicLayer::custom(|_| {
+            AppError::internal(anyhow::anyhow!("handler panicked")).into_response_with_log()
+        }))
+        .with_state(state)
+}
+
+impl AppError {
+    fn into_response_with_log(self) -> Response {
+        axum::response::IntoResponse::into_response(self)
+    }
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+}
+
+/// Client IP, latency metric, and the headers every response carries.
+async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let ip = client_ip(&state.app.config.trusted_proxy_header, &request);
+    request.extensions_mut().insert(ClientIp(ip));
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let method = request.method().clone();
+    let mut response = next.run(request).await;
+
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // Unlisted paste URLs are secrets: never leak them to other sites through Referer.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(web::CSP));
+    headers
+        .entry(HeaderName::from_static("x-frame-options"))
+        .or_insert(HeaderValue::from_static("DENY"));
+
+    metrics::histogram!(
+        "pastebin_http_request_duration_seconds",
+        "route" => route.unwrap_or_else(|| "web".to_owned()),
+        "method" => method.to_string(),
+        "status" => response.status().as_u16().to_string(),
+    )
+    .record(start.elapsed().as_secs_f64());
+    response
+}
+
+fn client_ip(trusted_header: &str, request: &Request) -> IpAddr {
+    if !trusted_header.is_empty()
+        && let Some(ip) = request
+            .headers()
+            .get(trusted_header)
+            .and_then(|v| v.to_str().ok())
+            // The right-most entry is the one our trusted proxy wrote.
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// Serves the router until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = router(app);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

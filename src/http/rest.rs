@@ -1,0 +1,181 @@
+//! The seed's REST API, kept for its existing clients:
+//! `POST /api/v1/paste` `{"expiration_length_in_minutes": "60", "paste_contents": "..."}` →
+//! `{"shortlink": "..."}`; `GET /api/v1/paste?shortlink=X` →
+//! `{"paste_contents", "created_at", "expires_at"}`; `GET /api/v1/stats/hits?period=YYYY-MM&shortlink=X`
+//! → `{"hits": N}`. Errors are JSON (`{"error": {"code", "message"}}`), 400 for bad input and 404
+//! for unknown or expired pastes.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Extension, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::raw::read_limited;
+use super::{AppState, Authenticated, ClientIp};
+use crate::cache::ratelimit::{Budget, Subject};
+use crate::error::AppError;
+use crate::pastes::{NewPasteInput, Visibility};
+
+#[derive(Deserialize)]
+struct CreateBody {
+    paste_contents: Option<Value>,
+    expiration_length_in_minutes: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Created {
+    shortlink: String,
+}
+
+pub async fn create_paste(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Authenticated(viewer): Authenticated,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    let app = &state.app;
+    let mut subjects = vec![Subject::Ip(ip)];
+    subjects.extend(viewer.user_id().map(Subject::User));
+    app.limits.check(Budget::Create, &subjects).await?;
+    // JSON escaping can double the size of the content.
+    let limit = app
+        .config
+        .max_bytes
+        .saturating_mul(2)
+        .saturating_add(64 * 1024);
+    let bytes = read_limited(body, &headers, limit).await?;
+    let body: CreateBody = serde_json::from_slice(&bytes)
+        .map_err(|e| AppError::bad_input(format!("the body must be a JSON object: {e}")))?;
+    let content = match body.paste_contents {
+        Some(Value::String(s)) => s,
+        Some(_) => return Err(AppError::bad_input("paste_contents must be a string")),
+        None => return Err(AppError::bad_input("paste_contents is required")),
+    };
+    let expires_in = match body.expiration_length_in_minutes {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(minutes(&v)?.checked_mul(60).ok_or_else(bad_minutes)?),
+    };
+    let created = app
+        .create_paste(
+            &viewer,
+            NewPasteInput {
+                content,
+                title: None,
+                language: None,
+                expires_in,
+                visibility: Visibility::Unlisted,
+                burn_after_reading: false,
+                max_views: None,
+                idempotency_key: None,
+            },
+        )
+        .await?;
+    let mut r = (
+        StatusCode::OK,
+        Json(Created {
+            shortlink: created.paste.meta.row.id.clone(),
+        }),
+    )
+        .into_response();
+    if let Some(token) = created.delete_token
+        && let Ok(v) = token.parse()
+    {
+        r.headers_mut().insert("x-delete-token", v);
+    }
+    Ok(r)
+}
+
+fn bad_minutes() -> AppError {
+    AppError::bad_input("expiration_length_in_minutes must be a whole number of minutes")
+}
+
+/// Minutes as a JSON number or a string of digits.
+fn minutes(v: &Value) -> Result<i64, AppError> {
+    let n = match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    n.filter(|n| *n > 0).ok_or_else(bad_minutes)
+}
+
+#[derive(Deserialize)]
+pub struct ShortlinkQuery {
+    shortlink: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PasteBody {
+    paste_contents: String,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn get_paste(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Authenticated(viewer): Authenticated,
+    query: Result<Query<ShortlinkQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(|_| AppError::bad_input("invalid query string"))?;
+    let id = query
+        .shortlink
+        .ok_or_else(|| AppError::bad_input("shortlink is required"))?;
+    state.app.limits.check_read(ip)?;
+    let (loaded, body) = state.app.read_content(&viewer, &id).await?;
+    let meta = loaded.meta();
+    let paste_contents = String::from_utf8(body.to_vec()).map_err(AppError::internal)?;
+    Ok(Json(PasteBody {
+        paste_contents,
+        created_at: meta.row.created_at,
+        expires_at: meta.row.expires_at,
+    })
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct HitsQuery {
+    shortlink: Option<String>,
+    period: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Hits {
+    hits: i64,
+}
+
+pub async fn hits(
+    State(state): State<AppState>,
+    Authenticated(viewer): Authenticated,
+    query: Result<Query<HitsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(|_| AppError::bad_input("invalid query string"))?;
+    let id = query
+        .shortlink
+        .ok_or_else(|| AppError::bad_input("shortlink is required"))?;
+    let period = query
+        .period
+        .ok_or_else(|| AppError::bad_input("period is required (YYYY-MM)"))?;
+    let hits = state.app.monthly_hits(&viewer, &id, &period).await?;
+    Ok(Json(Hits { hits }).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_accept_numbers_and_digit_strings_only() {
+        assert_eq!(minutes(&serde_json::json!("60")).unwrap(), 60);
+        assert_eq!(minutes(&serde_json::json!(60)).unwrap(), 60);
+        assert!(minutes(&serde_json::json!("sixty")).is_err());
+        assert!(minutes(&serde_json::json!(-5)).is_err());
+        assert!(minutes(&serde_json::json!(1.5)).is_err());
+        assert!(minutes(&serde_json::json!([1])).is_err());
+    }
+}

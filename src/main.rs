@@ -1,0 +1,104 @@
+//! The `pastebin` binary: subcommand dispatch only; everything lives in the library.
+
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use pastebin::config::Config;
+use pastebin::{App, graphql, http, migrate, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "pastebin",
+    version,
+    about = "A paste service with a GraphQL API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP: the web app, GraphQL, raw text, the REST API, health and metrics.
+    Serve {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Apply pending migrations to the main and analytics databases, then exit.
+    Migrate {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Schema = cli.command {
+        print!("{}", graphql::sdl());
+        return Ok(());
+    }
+    // Two cores here: a worker thread per core; blocking work goes to the blocking pool.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { config } => serve(config).await,
+            Command::Migrate { config } => run_migrations(config).await,
+            Command::Schema => unreachable!("handled above"),
+        }
+    })
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init_logging(&config.log, config.log_format);
+    telemetry::metrics();
+    let addr = config.addr;
+    let app = App::build(config)?;
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "serving");
+    http::serve(listener, Arc::clone(&app), shutdown_signal()).await?;
+    tracing::info!("stopped accepting; flushing");
+    app.shutdown.cancel();
+    app.views.flush().await;
+    Ok(())
+}
+
+async fn run_migrations(config: Config) -> anyhow::Result<()> {
+    telemetry::init_logging(&config.log, config.log_format);
+    if config.read_only {
+        tracing::info!("read-only mode: migrations skipped");
+        return Ok(());
+    }
+    let main_url = pastebin::db::primary_url(&config);
+    let n = migrate::run(&main_url, migrate::MAIN).await?;
+    tracing::info!(applied = n, "main database migrated");
+    if !config.analytics_database_url.is_empty() {
+        let n = migrate::run(&config.analytics_database_url, migrate::ANALYTICS).await?;
+        tracing::info!(applied = n, "analytics database migrated");
+    }
+    Ok(())
+}
+
+/// SIGTERM (Kubernetes) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}

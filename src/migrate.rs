@@ -1,0 +1,18 @@
+//! `pastebin migrate`: the main database's `migrations/` and the analytics database's
+//! `migrations-analytics/`, embedded in the binary. Never run at `serve` start-up.
+
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const MAIN: EmbeddedMigrations = embed_migrations!("migrations");
+pub const ANALYTICS: EmbeddedMigrations = embed_migrations!("migrations-analytics");
+
+/// Applies pending migrations; returns how many ran. Needs a multi-thread runtime (the
+/// harness blocks in place).
+pub async fn run(url: &str, migrations: EmbeddedMigrations) -> anyhow::Result<usize> {
+    let conn = AsyncPgConnection::establish(url).await?;
+    let mut harness = AsyncMigrationHarness::new(conn);
+    let applied = tokio::task::block_in_place(|| harness.run_pending_migrations(migrations))
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.len())
+}
