@@ -1,0 +1,198 @@
+//! Every error code of the fixed set, and what clients see with it.
+
+use serde_json::json;
+
+use crate::harness::{TestApp, error_code};
+
+const CREATE: &str = "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_bad_user_input_with_the_rule_in_the_message() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        json!({ "content": "" }),
+        json!({ "content": "x", "expiresIn": 5 }),
+        json!({ "content": "x", "expiresIn": 999_999_999 }),
+        json!({ "content": "x", "maxViews": 0 }),
+        json!({ "content": "x", "language": "not a language!" }),
+        json!({ "content": "x", "title": "t".repeat(201) }),
+        json!({ "content": "x", "idempotencyKey": "no spaces allowed" }),
+    ];
+    for input in cases {
+        let r = app.gql(CREATE, json!({ "i": input })).await;
+        assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{input} → {r}");
+        assert!(!r["errors"][0]["message"].as_str().unwrap().is_empty());
+    }
+    // Errors async-graphql raises itself carry a code too.
+    for query in [
+        "{ paste(id: ",
+        "{ noSuchField }",
+        "{ paste(id: true) { id } }",
+    ] {
+        let r = app.gql(query, json!({})).await;
+        assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{query} → {r}");
+    }
+    let r = app
+        .gql(
+            CREATE,
+            json!({ "i": { "content": "x", "expiresIn": "soon" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_pastes_are_not_found() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .gql("{ paste(id: \"Zz9Zz9Zz9Z\") { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&r), Some("NOT_FOUND"));
+    assert_eq!(r["data"]["paste"], serde_json::Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_over_the_limit_is_payload_too_large() {
+    let app = TestApp::spawn_with(|c| c.max_bytes = 1000).await;
+    let r = app
+        .gql(CREATE, json!({ "i": { "content": "x".repeat(1001) } }))
+        .await;
+    assert_eq!(error_code(&r), Some("PAYLOAD_TOO_LARGE"), "{r}");
+    let r = app
+        .gql(CREATE, json!({ "i": { "content": "é".repeat(501) } }))
+        .await;
+    assert_eq!(
+        error_code(&r),
+        Some("PAYLOAD_TOO_LARGE"),
+        "the limit counts UTF-8 bytes: {r}"
+    );
+    let r = app
+        .gql(CREATE, json!({ "i": { "content": "x".repeat(1000) } }))
+        .await;
+    assert!(
+        r["errors"].is_null(),
+        "exactly at the limit is accepted: {r}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_token_is_unauthenticated_never_anonymous() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .gql_as(Some("not-a-jwt"), "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&r), Some("UNAUTHENTICATED"), "{r}");
+    let r = app
+        .gql(
+            CREATE,
+            json!({ "i": { "content": "x", "visibility": "PRIVATE" } }),
+        )
+        .await;
+    assert_eq!(
+        error_code(&r),
+        Some("UNAUTHENTICATED"),
+        "private pastes need an account: {r}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_the_create_budget_is_rate_limited_with_retry_after() {
+    let app = TestApp::spawn_with(|c| c.rate_create_per_min = 2).await;
+    for _ in 0..2 {
+        let r = app.gql(CREATE, json!({ "i": { "content": "x" } })).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let r = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": CREATE, "variables": { "i": { "content": "x" } } }));
+    let r = r.send().await.unwrap();
+    let retry_header: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("RATE_LIMITED"));
+    let retry = body["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        (1..=30).contains(&retry),
+        "one create every 30 s: retry in {retry}"
+    );
+    assert_eq!(retry, retry_header);
+    let curl = app.http.post(app.url("/")).body("x").send().await.unwrap();
+    assert_eq!(curl.status(), 429);
+    assert!(curl.headers().contains_key("retry-after"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_mode_refuses_writes_as_service_unavailable_and_serves_reads() {
+    let app = TestApp::spawn().await;
+    let (id, token) = app.create_paste("written before").await;
+    let ro = TestApp::instance(&app.deployment, |c| c.read_only = true).await;
+    let r = ro.gql(CREATE, json!({ "i": { "content": "x" } })).await;
+    assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("read-only")
+    );
+    assert!(
+        r["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some()
+    );
+    let r = ro
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": id, "t": token }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"));
+    assert_eq!(ro.read_paste(None, &id).await.unwrap(), "written before");
+    let curl = ro.http.post(ro.url("/")).body("x").send().await.unwrap();
+    assert_eq!(curl.status(), 503);
+    assert!(curl.headers().contains_key("retry-after"));
+    let ready: serde_json::Value = ro
+        .http
+        .get(ro.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "degraded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_internal_failure_is_internal_server_error_without_details() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.create_paste("will be corrupted").await;
+    // A corrupt stored body (cannot happen through the API).
+    app.sql(&format!(
+        "UPDATE pastes SET body = '\\xdeadbeef' WHERE id = '{id}'"
+    ))
+    .await;
+    app.app.cache.invalidate(&id).await;
+    let fresh = TestApp::instance(&app.deployment, |_| {}).await;
+    let r = fresh
+        .gql(
+            "query($id: ID!) { paste(id: $id) { content } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("INTERNAL_SERVER_ERROR"), "{r}");
+    assert_eq!(r["errors"][0]["message"], "internal error");
+    let raw = fresh.raw(&id).await;
+    assert_eq!(raw.status(), 500);
+    let body = raw.text().await.unwrap();
+    assert!(
+        body.contains("INTERNAL_SERVER_ERROR")
+            && !body.contains("zstd")
+            && !body.contains("Unknown frame")
+    );
+}

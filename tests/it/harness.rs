@@ -1,0 +1,408 @@
+//! `TestApp`: the real router on 127.0.0.1:0 against the real local stack (`scripts/stack`),
+//! with its own main and analytics databases (cloned from migrated templates), its own Redis
+//! key prefix and its own S3 key prefix. Helpers read like a user's actions.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use pastebin::App;
+use pastebin::config::Config;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+
+/// A stack variable; the suite cannot run without the stack.
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with `make test` (it starts scripts/stack and exports its env)")
+    })
+}
+
+/// `postgres://u:p@hosts/OLD?params` → `postgres://u:p@hosts/NEW?params`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        pastebin::pastes::id::random_base62(10).to_lowercase()
+    )
+}
+
+/// Hash of the migration files: a template is rebuilt whenever they change.
+fn migrations_hash(dir: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut entries: Vec<_> = walk(&root);
+    entries.sort();
+    let mut h = Sha256::new();
+    for path in entries {
+        h.update(path.to_string_lossy().as_bytes());
+        h.update(std::fs::read(&path).expect("migration file"));
+    }
+    hex::encode(&h.finalize()[..6])
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("migrations dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Creates (once per migration set, across test processes) a migrated template database on the
+/// server of `admin_url`, then a fresh database cloned from it.
+async fn fresh_database(
+    admin_url: &str,
+    kind: &str,
+    migrations: diesel_migrations::EmbeddedMigrations,
+) -> String {
+    let template = format!(
+        "tpl_{kind}_{}",
+        migrations_hash(if kind == "main" {
+            "migrations"
+        } else {
+            "migrations-analytics"
+        })
+    );
+    let mut admin = AsyncPgConnection::establish(&with_database(admin_url, "postgres"))
+        .await
+        .expect("admin connection");
+    // One process builds the template; the others wait for it.
+    admin
+        .batch_execute("SELECT pg_advisory_lock(7477)")
+        .await
+        .unwrap();
+    let exists: bool = {
+        use diesel_async::RunQueryDsl;
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{template}')"
+        )))
+        .get_result(&mut admin)
+        .await
+        .unwrap()
+    };
+    if !exists {
+        // Built under another name and renamed when complete: a run that dies half-way
+        // leaves no half-migrated template behind.
+        let building = format!("{template}_building");
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+            .await
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {building}"))
+            .await
+            .unwrap();
+        pastebin::migrate::run(&with_database(admin_url, &building), migrations)
+            .await
+            .expect("migrate template");
+        admin
+            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
+            .await
+            .unwrap();
+        drop_stale_test_databases(&mut admin).await;
+    }
+    let name = format!("t_{kind}_{}_{}", chrono::Utc::now().timestamp(), unique(""));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+        .await
+        .unwrap();
+    admin
+        .batch_execute("SELECT pg_advisory_unlock(7477)")
+        .await
+        .unwrap();
+    name
+}
+
+/// Test databases of earlier runs, older than an hour.
+async fn drop_stale_test_databases(admin: &mut AsyncPgConnection) {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Db {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let dbs: Vec<Db> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'")
+            .load(admin)
+            .await
+            .unwrap_or_default();
+    let cutoff = chrono::Utc::now().timestamp() - 3600;
+    for db in dbs {
+        let ts = db
+            .datname
+            .split('_')
+            .nth(2)
+            .and_then(|t| t.parse::<i64>().ok());
+        if ts.is_some_and(|t| t < cutoff) {
+            let _ = admin
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    db.datname
+                ))
+                .await;
+        }
+    }
+}
+
+/// What several `TestApp`s share when they play instances of one deployment.
+#[derive(Clone)]
+pub struct Deployment {
+    pub main_db: String,
+    pub analytics_db: String,
+    pub redis_prefix: String,
+    pub s3_prefix: String,
+    pub jwt_secret: String,
+}
+
+impl Deployment {
+    pub async fn new() -> Self {
+        let primary = env("PASTEBIN_DATABASE_URL");
+        let analytics = env("PASTEBIN_ANALYTICS_DATABASE_URL");
+        let (main_db, analytics_db) = tokio::join!(
+            fresh_database(&primary, "main", pastebin::migrate::MAIN),
+            fresh_database(&analytics, "analytics", pastebin::migrate::ANALYTICS),
+        );
+        Self {
+            main_db,
+            analytics_db,
+            redis_prefix: unique("test:") + ":",
+            s3_prefix: unique("test-") + "/",
+            jwt_secret: unique("secret-").repeat(3),
+        }
+    }
+
+    /// The config of one instance of this deployment: every store of the stack.
+    pub fn config(&self) -> Config {
+        let mut c =
+            Config::for_database(with_database(&env("PASTEBIN_DATABASE_URL"), &self.main_db));
+        c.addr = "127.0.0.1:0".parse().unwrap();
+        c.replica_database_url =
+            with_database(&env("PASTEBIN_REPLICA_DATABASE_URL"), &self.main_db);
+        c.analytics_database_url =
+            with_database(&env("PASTEBIN_ANALYTICS_DATABASE_URL"), &self.analytics_db);
+        c.redis_url = env("PASTEBIN_REDIS_URL");
+        c.redis_prefix = self.redis_prefix.clone();
+        c.s3_endpoint = env("PASTEBIN_S3_ENDPOINT");
+        c.s3_bucket = env("PASTEBIN_S3_BUCKET");
+        c.s3_region = env("PASTEBIN_S3_REGION");
+        c.s3_access_key = env("PASTEBIN_S3_ACCESS_KEY");
+        c.s3_secret_key = env("PASTEBIN_S3_SECRET_KEY");
+        c.s3_prefix = self.s3_prefix.clone();
+        c.jwt_secret = self.jwt_secret.clone();
+        c.db_pool_size = 4;
+        c.log = "warn".into();
+        c
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    pub deployment: Deployment,
+    pub http: reqwest::Client,
+    stop: CancellationToken,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+static LOGS: OnceCell<()> = OnceCell::const_new();
+
+impl TestApp {
+    /// A fresh deployment with every default.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A fresh deployment with a modified config.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::instance(&Deployment::new().await, tweak).await
+    }
+
+    /// Another instance of the same deployment (same databases, Redis prefix and bucket prefix).
+    pub async fn instance(deployment: &Deployment, tweak: impl FnOnce(&mut Config)) -> Self {
+        LOGS.get_or_init(|| async {
+            pastebin::telemetry::init_logging(
+                &std::env::var("TEST_LOG").unwrap_or_else(|_| "warn".into()),
+                pastebin::config::LogFormat::Text,
+            );
+            pastebin::telemetry::metrics();
+        })
+        .await;
+        let mut config = deployment.config();
+        tweak(&mut config);
+        let app = App::build(config).expect("app builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        let shutdown = stop.clone();
+        let server = tokio::spawn({
+            let app = Arc::clone(&app);
+            async move {
+                pastebin::http::serve(listener, app, async move { shutdown.cancelled().await })
+                    .await
+                    .unwrap();
+            }
+        });
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let me = Self {
+            addr,
+            app,
+            deployment: deployment.clone(),
+            http,
+            stop,
+            server: Some(server),
+        };
+        me.wait_until_subscribed().await;
+        me
+    }
+
+    /// The pub/sub listener makes the in-process cache trustworthy; tests start after it.
+    async fn wait_until_subscribed(&self) {
+        for _ in 0..100 {
+            if self.app.cache.local_trusted() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL operation; returns the whole JSON response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        self.gql_as(None, query, variables).await
+    }
+
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+            .await
+            .expect("graphql request")
+            .json()
+            .await
+            .expect("graphql JSON")
+    }
+
+    /// Creates a paste through GraphQL; returns `(id, deleteToken)`.
+    pub async fn create_paste(&self, content: &str) -> (String, Option<String>) {
+        self.create_paste_with(None, json!({ "content": content }))
+            .await
+    }
+
+    pub async fn create_paste_with(
+        &self,
+        token: Option<&str>,
+        input: Value,
+    ) -> (String, Option<String>) {
+        let r = self
+            .gql_as(
+                token,
+                "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } deleteToken } }",
+                json!({ "i": input }),
+            )
+            .await;
+        assert!(r["errors"].is_null(), "createPaste failed: {r}");
+        let p = &r["data"]["createPaste"];
+        (
+            p["paste"]["id"].as_str().unwrap().to_owned(),
+            p["deleteToken"].as_str().map(str::to_owned),
+        )
+    }
+
+    /// Reads a paste's content through GraphQL; `Err(code)` on error.
+    pub async fn read_paste(&self, token: Option<&str>, id: &str) -> Result<String, String> {
+        let r = self
+            .gql_as(
+                token,
+                "query($id: ID!) { paste(id: $id) { content } }",
+                json!({ "id": id }),
+            )
+            .await;
+        match r["errors"][0]["extensions"]["code"].as_str() {
+            Some(code) => Err(code.to_owned()),
+            None => Ok(r["data"]["paste"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()),
+        }
+    }
+
+    pub async fn raw(&self, id: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(&format!("/raw/{id}")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers an account; returns its token.
+    pub async fn register(&self, username: &str, password: &str) -> String {
+        let r = self
+            .gql(
+                "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { token } }",
+                json!({ "u": username, "p": password }),
+            )
+            .await;
+        r["data"]["register"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("register failed: {r}"))
+            .to_owned()
+    }
+
+    /// Runs SQL on this deployment's primary database (to set up states a user cannot).
+    pub async fn sql(&self, sql: &str) {
+        let url = pastebin::db::primary_url(&self.app.config);
+        let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
+        conn.batch_execute(sql).await.unwrap();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.stop.cancel();
+        self.app.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// The `extensions.code` of the first error of a GraphQL response.
+pub fn error_code(r: &Value) -> Option<&str> {
+    r["errors"][0]["extensions"]["code"].as_str()
+}

@@ -1,0 +1,12 @@
+//! Integration tests against the real local stack: Postgres primary + replica, the analytics
+//! database, Redis and the S3 server (`make test` starts them).
+
+mod harness;
+
+mod accounts;
+mod cache;
+mod errors;
+mod pastes;
+mod rest;
+mod robustness;
+mod schema;
