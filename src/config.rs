@@ -227,7 +227,7 @@ pub struct Config {
     pub web_dir: PathBuf,
 
     /// How often in-process view counts are flushed to Redis, in ms.
-    #[arg(long, env = "PASTEBIN_VIEW_FLUSH_MS", default_value_t = 100)]
+    #[arg(long, env = "PASTEBIN_VIEW_FLUSH_MS", default_value_t = 25)]
     pub view_flush_ms: u64,
 
     /// Cron schedule (with seconds) of the expiry sweep.
