@@ -14,6 +14,7 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod jobs;
 pub mod migrate;
 pub mod pastes;
 pub mod telemetry;

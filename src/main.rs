@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use pastebin::config::Config;
-use pastebin::{App, graphql, http, migrate, telemetry};
+use pastebin::{App, graphql, http, jobs, migrate, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -21,6 +21,14 @@ struct Cli {
 enum Command {
     /// Serve HTTP: the web app, GraphQL, raw text, the REST API, health and metrics.
     Serve {
+        /// Also run the job workers and schedules in this process (the local `make run`).
+        #[arg(long)]
+        workers: bool,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Run the job workers and schedules (expiry, analytics hand-off, orphan sweep).
+    Worker {
         #[command(flatten)]
         config: Config,
     },
@@ -45,23 +53,43 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve { config } => serve(config).await,
+            Command::Serve { workers, config } => serve(config, workers).await,
+            Command::Worker { config } => worker(config).await,
             Command::Migrate { config } => run_migrations(config).await,
             Command::Schema => unreachable!("handled above"),
         }
     })
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
     telemetry::init_logging(&config.log, config.log_format);
     telemetry::metrics();
     let addr = config.addr;
     let app = App::build(config)?;
+    let workers =
+        with_workers.then(|| tokio::spawn(jobs::run(Arc::clone(&app), app.shutdown.clone())));
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "serving");
+    tracing::info!(%addr, workers = with_workers, "serving");
     http::serve(listener, Arc::clone(&app), shutdown_signal()).await?;
     tracing::info!("stopped accepting; flushing");
     app.shutdown.cancel();
+    app.views.flush().await;
+    if let Some(w) = workers {
+        w.await??;
+    }
+    Ok(())
+}
+
+async fn worker(config: Config) -> anyhow::Result<()> {
+    telemetry::init_logging(&config.log, config.log_format);
+    telemetry::metrics();
+    let app = App::build(config)?;
+    let stop = app.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stop.cancel();
+    });
+    jobs::run(Arc::clone(&app), app.shutdown.clone()).await?;
     app.views.flush().await;
     Ok(())
 }

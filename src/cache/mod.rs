@@ -15,6 +15,7 @@
 //! primary on every read. Callers check expiry and visibility after every hit.
 
 pub mod analytics;
+pub mod locks;
 pub mod pubsub;
 pub mod ratelimit;
 pub mod redis;

@@ -101,3 +101,11 @@ pub async fn total(
         .flatten();
     Ok(total.unwrap_or(0))
 }
+
+/// Forgets batch ids older than `days` days.
+pub async fn prune_applied_batches(conn: &mut AsyncPgConnection, days: i64) -> QueryResult<usize> {
+    diesel::delete(applied_batches::table)
+        .filter(applied_batches::applied_at.lt(Utc::now() - chrono::Duration::days(days)))
+        .execute(conn)
+        .await
+}
