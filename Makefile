@@ -32,7 +32,7 @@ run: stack web
 	cargo build
 	eval "$$($(STACK) env)"; \
 	  ./target/debug/pastebin migrate; \
-	  exec ./target/debug/pastebin serve
+	  exec ./target/debug/pastebin serve --workers
 
 lint:
 	cargo fmt --check

@@ -406,3 +406,138 @@ impl Drop for TestApp {
 pub fn error_code(r: &Value) -> Option<&str> {
     r["errors"][0]["extensions"]["code"].as_str()
 }
+
+/// A GraphQL subscription over WebSocket (`graphql-transport-ws`, or the legacy `graphql-ws`).
+pub struct Subscription {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    legacy: bool,
+}
+
+/// What a subscription delivered next.
+#[derive(Debug, PartialEq)]
+pub enum Delivery {
+    Data(Value),
+    /// The server reported an error for the operation (its `extensions.code`, if any).
+    Error(Option<String>),
+    Complete,
+}
+
+impl TestApp {
+    pub async fn subscribe(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Subscription {
+        self.subscribe_with("graphql-transport-ws", token, query, variables)
+            .await
+    }
+
+    pub async fn subscribe_with(
+        &self,
+        protocol: &str,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Subscription {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/graphql/ws", self.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        let legacy = protocol == "graphql-ws";
+        let payload = match token {
+            Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
+            None => json!({}),
+        };
+        ws.send(Message::text(
+            json!({ "type": "connection_init", "payload": payload }).to_string(),
+        ))
+        .await
+        .unwrap();
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+                .await
+                .expect("ack in time");
+            let text = match msg {
+                Some(Ok(Message::Text(t))) => t,
+                Some(Ok(_)) => continue,
+                other => panic!("no connection_ack: {other:?}"),
+            };
+            let v: Value = serde_json::from_str(&text).unwrap();
+            match v["type"].as_str() {
+                Some("connection_ack") => break,
+                Some("ka") => continue,
+                _ => panic!("unexpected before ack: {v}"),
+            }
+        }
+        let start = if legacy { "start" } else { "subscribe" };
+        ws.send(Message::text(
+            json!({ "id": "1", "type": start, "payload": { "query": query, "variables": variables } }).to_string(),
+        ))
+        .await
+        .unwrap();
+        Subscription { ws, legacy }
+    }
+}
+
+impl Subscription {
+    /// The next delivery, or `None` after `wait` without one.
+    pub async fn next(&mut self, wait: Duration) -> Option<Delivery> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .ok()?;
+            let text = match msg {
+                Some(Ok(Message::Text(t))) => t,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => {
+                    return Some(Delivery::Complete);
+                }
+                Some(Ok(_)) => continue,
+            };
+            let v: Value = serde_json::from_str(&text).unwrap();
+            match v["type"].as_str() {
+                Some("next") | Some("data") => {
+                    if let Some(errors) = v["payload"]["errors"].as_array() {
+                        return Some(Delivery::Error(
+                            errors[0]["extensions"]["code"].as_str().map(str::to_owned),
+                        ));
+                    }
+                    return Some(Delivery::Data(v["payload"]["data"].clone()));
+                }
+                Some("error") => {
+                    let first = if self.legacy {
+                        &v["payload"]
+                    } else {
+                        &v["payload"][0]
+                    };
+                    return Some(Delivery::Error(
+                        first["extensions"]["code"].as_str().map(str::to_owned),
+                    ));
+                }
+                Some("complete") => return Some(Delivery::Complete),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next view count delivered (skipping nothing).
+    pub async fn next_count(&mut self, wait: Duration) -> Option<i64> {
+        match self.next(wait).await? {
+            Delivery::Data(d) => d["pasteViews"].as_i64(),
+            other => panic!("expected a count, got {other:?}"),
+        }
+    }
+}

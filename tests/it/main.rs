@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod cache;
 mod errors;
+mod jobs;
 mod pastes;
 mod rest;
 mod robustness;

@@ -132,7 +132,10 @@ async fn two_hundred_clients_cancelling_mid_request_leave_no_half_written_paste(
         })
         .await
         .unwrap();
-    assert!(!ids.is_empty(), "the creates whose clients left late completed");
+    assert!(
+        !ids.is_empty(),
+        "the creates whose clients left late completed"
+    );
     for row in ids {
         assert!(
             app.app.blobs.exists(&row.id).await.unwrap(),

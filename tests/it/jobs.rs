@@ -1,0 +1,471 @@
+//! Jobs (expiry, analytics hand-off, orphans), burn-after-reading, maxViews, view counts and
+//! live subscriptions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use pastebin::jobs;
+use serde_json::json;
+
+use crate::harness::{Delivery, TestApp, error_code, unique};
+
+async fn count(app: &TestApp, sql_where: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!("SELECT count(*) AS n FROM pastes WHERE {sql_where}");
+    let sql = sql.as_str();
+    app.app
+        .db
+        .read_prefer_primary(async |c| {
+            use diesel_async::RunQueryDsl;
+            diesel::sql_query(sql).get_result::<N>(c).await
+        })
+        .await
+        .unwrap()
+        .n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sweep_removes_expired_pastes_from_table_bucket_and_caches() {
+    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let (gone, _) = app.create_paste("expired").await;
+    let (kept, _) = app.create_paste("kept").await;
+    assert_eq!(app.read_paste(None, &gone).await.unwrap(), "expired");
+    app.sql(&format!(
+        "UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = '{gone}'"
+    ))
+    .await;
+
+    assert_eq!(jobs::expire::sweep(&app.app).await.unwrap(), 1);
+    assert_eq!(count(&app, &format!("id = '{gone}'")).await, 0);
+    assert!(!app.app.blobs.exists(&gone).await.unwrap());
+    assert!(
+        app.app.cache.get(&gone).await.is_none(),
+        "gone from both cache tiers"
+    );
+    assert!(app.app.blobs.exists(&kept).await.unwrap());
+    assert_eq!(app.read_paste(None, &kept).await.unwrap(), "kept");
+    assert_eq!(
+        jobs::expire::sweep(&app.app).await.unwrap(),
+        0,
+        "a second sweep finds nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_expired_pastes_are_swept_in_bounded_batches_by_two_workers_once() {
+    let a = TestApp::spawn_with(|c| c.expiry_batch = 500).await;
+    let b = TestApp::instance(&a.deployment, |c| c.expiry_batch = 500).await;
+    a.sql(
+        "INSERT INTO pastes (id, visibility, expires_at, size_bytes, content_sha256, body, in_blob) \
+         SELECT 'x' || lpad(g::text, 9, '0'), 1, now() - interval '1 hour', 1, '\\x00', '\\x00', false \
+         FROM generate_series(1, 10000) g",
+    )
+    .await;
+    let (live, _) = a.create_paste("still live").await;
+    let (ra, rb) = tokio::join!(jobs::expire::sweep(&a.app), jobs::expire::sweep(&b.app));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    assert_eq!(
+        ra + rb,
+        10_000,
+        "each expired paste swept once: {ra} + {rb}"
+    );
+    assert_eq!(count(&a, "expires_at <= now()").await, 0);
+    assert_eq!(a.read_paste(None, &live).await.unwrap(), "still live");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_worker_sweeps_expired_pastes_by_itself() {
+    let schedule = |c: &mut pastebin::config::Config| {
+        c.expiry_schedule = "* * * * * *".into();
+        c.analytics_schedule = "* * * * * *".into();
+    };
+    let a = TestApp::spawn_with(schedule).await;
+    let b = TestApp::instance(&a.deployment, schedule).await;
+    for app in [&a, &b] {
+        tokio::spawn(jobs::run(Arc::clone(&app.app), app.app.shutdown.clone()));
+    }
+    let (id, _) = a.create_paste("expires now").await;
+    a.sql(&format!(
+        "UPDATE pastes SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await;
+    for _ in 0..100 {
+        if count(&a, &format!("id = '{id}'")).await == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the workers did not sweep the expired paste within 10 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphan_objects_older_than_the_grace_period_are_removed() {
+    let app = TestApp::spawn_with(|c| {
+        c.inline_max = 0;
+        c.orphan_grace_secs = 0;
+    })
+    .await;
+    let (id, _) = app.create_paste("has a row").await;
+    // An object without a row: a crash between the upload and the INSERT.
+    app.app.blobs.put("Orphan0001", b"whatever").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(jobs::orphans::sweep(&app.app).await.unwrap(), 1);
+    assert!(!app.app.blobs.exists("Orphan0001").await.unwrap());
+    assert!(
+        app.app.blobs.exists(&id).await.unwrap(),
+        "objects with a row stay"
+    );
+    assert_eq!(app.read_paste(None, &id).await.unwrap(), "has a row");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_fifty_concurrent_readers_of_a_burn_after_reading_paste_exactly_one_gets_it() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app
+        .create_paste_with(
+            None,
+            json!({ "content": "secret", "burnAfterReading": true }),
+        )
+        .await;
+    // Reading metadata (what a link preview or the page does first) does not burn it.
+    let meta = app
+        .gql(
+            "query($id: ID!) { paste(id: $id) { burnAfterReading content } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(meta["data"]["paste"]["burnAfterReading"], true);
+    assert_eq!(meta["data"]["paste"]["content"], serde_json::Value::Null);
+    assert_eq!(
+        app.raw(&id).await.status(),
+        403,
+        "GET /raw does not burn it either"
+    );
+
+    let reveal = "mutation($id: ID!) { revealPaste(id: $id) { content } }";
+    let results = join_all((0..50).map(|_| app.gql(reveal, json!({ "id": id })))).await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|r| r["data"]["revealPaste"]["content"] == "secret")
+        .collect();
+    assert_eq!(winners.len(), 1, "exactly one reader gets the content");
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["errors"].is_array())
+            .all(|r| error_code(r) == Some("NOT_FOUND"))
+    );
+    assert_eq!(app.read_paste(None, &id).await, Err("NOT_FOUND".into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_reads_a_burn_after_reading_paste_without_burning_it() {
+    let app = TestApp::spawn().await;
+    let token = app.register(&unique("owner"), "a good long password").await;
+    let (id, _) = app
+        .create_paste_with(
+            Some(&token),
+            json!({ "content": "mine", "burnAfterReading": true }),
+        )
+        .await;
+    assert_eq!(app.read_paste(Some(&token), &id).await.unwrap(), "mine");
+    assert_eq!(app.read_paste(Some(&token), &id).await.unwrap(), "mine");
+    let r = app
+        .gql(
+            "mutation($id: ID!) { revealPaste(id: $id) { content } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["revealPaste"]["content"], "mine",
+        "someone else burns it: {r}"
+    );
+    assert_eq!(
+        app.read_paste(Some(&token), &id).await,
+        Err("NOT_FOUND".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_views_three_allows_exactly_three_reads_under_concurrency() {
+    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let (id, _) = app
+        .create_paste_with(None, json!({ "content": "three times", "maxViews": 3 }))
+        .await;
+    let reads = join_all((0..20).map(|_| app.read_paste(None, &id))).await;
+    let ok = reads
+        .iter()
+        .filter(|r| r.as_ref().ok().map(String::as_str) == Some("three times"))
+        .count();
+    assert_eq!(ok, 3, "{reads:?}");
+    assert!(
+        reads
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| r.as_ref().err().map(String::as_str) == Some("NOT_FOUND"))
+    );
+    // The paste and its object are removed with its last view.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count(&app, &format!("id = '{id}'")).await, 0);
+    assert!(!app.app.blobs.exists(&id).await.unwrap());
+}
+
+async fn analytics_total(app: &TestApp, id: &str) -> i64 {
+    let from = chrono::Utc::now() - chrono::Duration::days(1);
+    let to = chrono::Utc::now() + chrono::Duration::hours(2);
+    let id = id.to_owned();
+    app.app
+        .analytics
+        .as_ref()
+        .unwrap()
+        .run(async |c| pastebin::db::analytics::total(c, &id, from, to).await)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::instance(&a.deployment, |_| {}).await;
+    let (id, _) = a
+        .create_paste_with(
+            None,
+            json!({ "content": "counted", "visibility": "PUBLIC" }),
+        )
+        .await;
+    for i in 0..30 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(app.raw(&id).await.status(), 200);
+    }
+    a.app.views.flush().await;
+    b.app.views.flush().await;
+    let report = jobs::analytics::handoff(&a.app).await.unwrap();
+    assert_eq!(report.applied, 1);
+    assert_eq!(analytics_total(&a, &id).await, 30);
+    // Run twice: nothing new, nothing doubled.
+    jobs::analytics::handoff(&b.app).await.unwrap();
+    assert_eq!(analytics_total(&a, &id).await, 30);
+
+    // Interrupted after claiming (step 1): the next run applies the claimed batch.
+    for _ in 0..5 {
+        a.raw(&id).await;
+    }
+    a.app.views.flush().await;
+    let claimed = pastebin::cache::analytics::claim_batch(&a.app.redis)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        analytics_total(&a, &id).await,
+        30,
+        "claimed, not yet applied"
+    );
+    jobs::analytics::handoff(&b.app).await.unwrap();
+    assert_eq!(analytics_total(&a, &id).await, 35);
+    assert!(
+        pastebin::cache::analytics::open_batches(&a.app.redis)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let _ = claimed;
+
+    // Interrupted after writing (step 2) but before finishing (step 3): not applied twice.
+    for _ in 0..7 {
+        b.raw(&id).await;
+    }
+    b.app.views.flush().await;
+    let batch = pastebin::cache::analytics::claim_batch(&a.app.redis)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows: Vec<_> = pastebin::cache::analytics::read_batch(&a.app.redis, &batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| pastebin::db::analytics::HourlyViews {
+            paste_id: p.paste_id,
+            hour: p.hour,
+            views: p.views,
+        })
+        .collect();
+    let analytics = a.app.analytics.as_ref().unwrap();
+    let batch_ref = batch.as_str();
+    assert!(
+        analytics
+            .run(async |c| pastebin::db::analytics::apply_batch(c, batch_ref, &rows).await)
+            .await
+            .unwrap()
+    );
+    assert_eq!(analytics_total(&a, &id).await, 42);
+    let report = jobs::analytics::handoff(&a.app).await.unwrap();
+    assert_eq!(report.already_applied, 1);
+    assert_eq!(
+        analytics_total(&a, &id).await,
+        42,
+        "the rerun did not count the batch again"
+    );
+
+    // Stats through the API: the live total, hourly buckets and the seed's monthly endpoint.
+    let r = a
+        .gql(
+            "query($id: ID!) { paste(id: $id) { views } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(r["data"]["paste"]["views"], 42);
+    let period = chrono::Utc::now().format("%Y-%m").to_string();
+    let hits: serde_json::Value = a
+        .http
+        .get(a.url(&format!(
+            "/api/v1/stats/hits?period={period}&shortlink={id}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits["hits"], 42);
+    let from = (chrono::Utc::now() - chrono::Duration::hours(3)).to_rfc3339();
+    let to = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let stats = a
+        .gql(
+            "query($id: ID!, $f: DateTime!, $t: DateTime!) { pasteStats(id: $id, from: $f, to: $t) { hour views } }",
+            json!({ "id": id, "f": from, "t": to }),
+        )
+        .await;
+    let total: i64 = stats["data"]["pasteStats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["views"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 42, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unflushed_views_count_in_the_monthly_hits_too() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app.create_paste("hits").await;
+    for _ in 0..4 {
+        app.raw(&id).await;
+    }
+    let period = chrono::Utc::now().format("%Y-%m").to_string();
+    let url = app.url(&format!(
+        "/api/v1/stats/hits?period={period}&shortlink={id}"
+    ));
+    let hits: serde_json::Value = app
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hits["hits"], 4, "pending counts are included: {hits}");
+    let bad = app
+        .http
+        .get(app.url(&format!("/api/v1/stats/hits?period=2026-13&shortlink={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let past: serde_json::Value = app
+        .http
+        .get(app.url(&format!("/api/v1/stats/hits?period=2020-01&shortlink={id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(past["hits"], 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_on_one_instance_sees_views_made_on_another_within_a_second() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::instance(&a.deployment, |_| {}).await;
+    let (id, token) = a.create_paste("watched").await;
+    for protocol in ["graphql-transport-ws", "graphql-ws"] {
+        let mut sub = b
+            .subscribe_with(
+                protocol,
+                None,
+                "subscription($id: ID!) { pasteViews(id: $id) }",
+                json!({ "id": id }),
+            )
+            .await;
+        let first = sub
+            .next_count(Duration::from_secs(5))
+            .await
+            .expect("the current count at once");
+        let started = std::time::Instant::now();
+        assert_eq!(a.raw(&id).await.status(), 200);
+        let mut seen = first;
+        while seen < first + 1 {
+            seen = sub
+                .next_count(Duration::from_secs(1))
+                .await
+                .expect("the new count within 1 s");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "{protocol}: {:?}",
+            started.elapsed()
+        );
+    }
+    // The stream ends when the paste is deleted.
+    let mut sub = b
+        .subscribe(
+            None,
+            "subscription($id: ID!) { pasteViews(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    sub.next_count(Duration::from_secs(5)).await.unwrap();
+    let r = a
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": id, "t": token }),
+        )
+        .await;
+    assert_eq!(r["data"]["deletePaste"], true);
+    assert_eq!(
+        sub.next(Duration::from_secs(2)).await,
+        Some(Delivery::Complete)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_paste_view_count_is_refused_to_a_stranger() {
+    let app = TestApp::spawn().await;
+    let owner = app.register(&unique("own"), "a good long password").await;
+    let stranger = app.register(&unique("str"), "a good long password").await;
+    let (id, _) = app
+        .create_paste_with(
+            Some(&owner),
+            json!({ "content": "mine", "visibility": "PRIVATE" }),
+        )
+        .await;
+    let q = "subscription($id: ID!) { pasteViews(id: $id) }";
+    let mut theirs = app.subscribe(Some(&stranger), q, json!({ "id": id })).await;
+    assert_eq!(
+        theirs.next(Duration::from_secs(5)).await,
+        Some(Delivery::Error(Some("NOT_FOUND".into())))
+    );
+    let mut anon = app.subscribe(None, q, json!({ "id": id })).await;
+    assert_eq!(
+        anon.next(Duration::from_secs(5)).await,
+        Some(Delivery::Error(Some("NOT_FOUND".into())))
+    );
+    let mut mine = app.subscribe(Some(&owner), q, json!({ "id": id })).await;
+    assert!(mine.next_count(Duration::from_secs(5)).await.is_some());
+}
