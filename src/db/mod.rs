@@ -28,13 +28,19 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_async::{
+    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
+    TransactionManager,
+};
 use futures_util::FutureExt;
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 
 type Manager = AsyncDieselConnectionManager<AsyncPgConnection>;
+
+/// How long reads go straight to the other server after one failed to answer.
+const SKIP_AFTER_FAILURE_MS: i64 = 2000;
 type Pool = bb8::Pool<Manager>;
 
 /// An async closure over a connection that may be called more than once (reads retry on the
@@ -78,6 +84,9 @@ pub struct PgPool {
     op_timeout: Duration,
     /// Unix ms of the last successful checkout (for metrics and `/readyz`).
     last_ok: Arc<AtomicI64>,
+    /// Unix ms until which reads skip this server after it failed to answer (a dead server
+    /// would otherwise cost every read the whole checkout timeout before the fallback).
+    skip_until: Arc<AtomicI64>,
 }
 
 impl PgPool {
@@ -126,6 +135,7 @@ impl PgPool {
             role,
             op_timeout: config.db_statement_timeout(),
             last_ok: Arc::new(AtomicI64::new(0)),
+            skip_until: Arc::new(AtomicI64::new(0)),
         })
     }
 
@@ -144,6 +154,7 @@ impl PgPool {
         };
         self.last_ok
             .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+        let cancel = conn.cancel_token();
         match tokio::time::timeout(self.op_timeout, f(&mut conn)).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) if is_connection_error(&e) => {
@@ -152,10 +163,45 @@ impl PgPool {
             }
             Ok(Err(e)) => Err(DbFailure::Query(e)),
             Err(_) => {
-                tracing::warn!(role = self.role.label(), "database operation timed out");
+                // statement_timeout does not end a COMMIT waiting for a synchronous standby.
+                // Ask the server to stop; the session is not reused either way, since it may
+                // still be busy. A commit cut short like this stays committed on the primary:
+                // its outcome is unknown to the caller.
+                tracing::warn!(
+                    role = self.role.label(),
+                    "database operation timed out; cancelling it"
+                );
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    cancel.cancel_query(tokio_postgres::NoTls),
+                )
+                .await;
+                AnsiTransactionManager::transaction_manager_status_mut(&mut *conn).set_in_error();
                 Err(DbFailure::Timeout)
             }
         }
+    }
+
+    /// For reads with a fallback: [`PgPool::run`], unless this server failed within the last
+    /// [`SKIP_AFTER_FAILURE_MS`] (then `NoConnection` at once).
+    async fn run_or_skip<T, F>(&self, f: &F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        let now = chrono::Utc::now().timestamp_millis();
+        if now < self.skip_until.load(Ordering::Relaxed) {
+            return Err(DbFailure::NoConnection);
+        }
+        let result = self.run(f).await;
+        if matches!(
+            result,
+            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout)
+        ) {
+            self.skip_until
+                .store(now + SKIP_AFTER_FAILURE_MS, Ordering::Relaxed);
+        }
+        result
     }
 
     fn state(&self) -> bb8::State {
@@ -282,7 +328,7 @@ impl Db {
         let Some(replica) = &self.replica else {
             return self.primary.run(&f).await;
         };
-        match replica.run(&f).await {
+        match replica.run_or_skip(&f).await {
             Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
                 metrics::counter!("pastebin_db_replica_fallbacks_total").increment(1);
                 self.primary.run(&f).await
@@ -298,11 +344,37 @@ impl Db {
         F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
         for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
     {
-        match (self.primary.run(&f).await, &self.replica) {
-            (Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_)), Some(replica)) => {
+        let Some(replica) = &self.replica else {
+            return self.primary.run(&f).await;
+        };
+        match self.primary.run_or_skip(&f).await {
+            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
+                metrics::counter!("pastebin_db_primary_fallbacks_total").increment(1);
                 replica.run(&f).await
             }
-            (result, _) => result,
+            other => other,
+        }
+    }
+
+    /// Runs `f` on the primary only, even in read-only mode (reads; no fallback).
+    pub async fn read_primary<T, F>(&self, f: F) -> Result<T, DbFailure>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        self.primary.run(&f).await
+    }
+
+    /// Runs `f` on the replica only (`None` without one): to tell whether a write reached
+    /// the synchronous standby.
+    pub async fn read_replica<T, F>(&self, f: F) -> Option<Result<T, DbFailure>>
+    where
+        F: for<'c> DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>> + Sync,
+        for<'c> <F as DbFn<&'c mut AsyncPgConnection, Result<T, DieselError>>>::Fut: Send,
+    {
+        match &self.replica {
+            Some(replica) => Some(replica.run(&f).await),
+            None => None,
         }
     }
 

@@ -127,7 +127,8 @@ pub async fn delete_authorized(
     })
 }
 
-async fn exists(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<bool> {
+/// Whether a paste row exists (whatever its state).
+pub async fn exists(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(pastes::table.filter(pastes::id.eq(id))))
         .get_result(conn)
         .await

@@ -98,6 +98,12 @@ impl Loaded {
     }
 }
 
+enum InsertOutcome {
+    Durable,
+    Absent,
+    Unknown,
+}
+
 /// One page of a newest-first listing.
 pub struct Page {
     pub items: Vec<PasteMeta>,
@@ -192,26 +198,22 @@ impl App {
                             ))?;
                     return self.replay(existing, &sha, key).await;
                 }
-                Err(DbFailure::ConnectionLost(e)) => {
+                Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout)) => {
                     // COMMIT may or may not have happened: find out before answering.
-                    tracing::warn!(error = %e, "connection lost during insert; resolving the outcome");
-                    match self
-                        .db
-                        .read_prefer_primary(async |c| q::find_with_body(c, &id).await)
-                        .await
-                    {
-                        Ok(Some(_)) => {}
-                        Ok(None) => {
+                    tracing::warn!(error = ?failure, "insert outcome unknown; resolving it");
+                    match self.insert_outcome(&id).await {
+                        InsertOutcome::Durable => {}
+                        InsertOutcome::Absent => {
                             self.remove_object(&id, placement).await;
-                            return Err(AppError::unavailable(
-                                "the database connection was lost; retry",
-                            ));
+                            return Err(failure.into());
                         }
-                        // Unknown: keep the object (the orphan sweep removes it if no row).
-                        Err(_) => {
-                            return Err(AppError::unavailable(
-                                "the database connection was lost; retry with the same idempotencyKey",
-                            ));
+                        // Keep the object: the row may exist (the orphan sweep removes the
+                        // object if it does not).
+                        InsertOutcome::Unknown => {
+                            return Err(AppError::Unavailable {
+                                reason: "the paste may not have been saved; retry with the same idempotencyKey",
+                                retry_after: 2,
+                            });
                         }
                     }
                 }
@@ -257,6 +259,28 @@ impl App {
         Err(AppError::internal(anyhow::anyhow!(
             "no free paste id after {ID_ATTEMPTS} attempts"
         )))
+    }
+
+    /// After an INSERT whose answer was lost: is the row on the synchronous standby (durable,
+    /// answer success), absent from the primary (never committed), or neither for sure?
+    async fn insert_outcome(&self, id: &str) -> InsertOutcome {
+        let exists = async |c: &mut diesel_async::AsyncPgConnection| q::exists(c, id).await;
+        match self.db.read_replica(exists).await {
+            Some(Ok(true)) => return InsertOutcome::Durable,
+            None => {
+                return match self.db.read_primary(exists).await {
+                    Ok(true) => InsertOutcome::Durable,
+                    Ok(false) => InsertOutcome::Absent,
+                    Err(_) => InsertOutcome::Unknown,
+                };
+            }
+            Some(_) => {}
+        }
+        match self.db.read_primary(exists).await {
+            Ok(false) => InsertOutcome::Absent,
+            // Committed on the primary but not (yet) on the standby, or no answer.
+            Ok(true) | Err(_) => InsertOutcome::Unknown,
+        }
     }
 
     async fn find_idempotent(
