@@ -93,6 +93,7 @@ impl App {
             .map(|(t, v)| (t.timestamp().div_euclid(3600), v))
             .collect();
         // Counts not yet in the analytics database. If Redis cannot say, the stored part stands.
+        let _consistent = self.views.hold_flushes().await;
         if let Ok(extra) = pending::not_yet_applied(&self.redis, id, from_hour, to_hour).await {
             for (h, v) in extra {
                 *by_hour.entry(h).or_insert(0) += v;

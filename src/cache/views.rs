@@ -41,6 +41,9 @@ type Pending = HashMap<(String, i64), u64>;
 
 pub struct ViewCounter {
     pending: Mutex<Pending>,
+    /// Held by a flush from taking the counts until Redis has them (or they are back), and by
+    /// readers that add Redis and in-process counts, so a view is never in neither or both.
+    flush_lock: tokio::sync::Mutex<()>,
     redis: Redis,
     script: Script,
     dropped: Counter,
@@ -51,6 +54,7 @@ impl ViewCounter {
     pub fn new(redis: Redis) -> Arc<Self> {
         Arc::new(Self {
             pending: Mutex::new(HashMap::new()),
+            flush_lock: tokio::sync::Mutex::new(()),
             redis,
             script: Script::new(FLUSH_SCRIPT),
             dropped: metrics::counter!("pastebin_views_dropped_total"),
@@ -97,6 +101,7 @@ impl ViewCounter {
 
     /// Moves the buffered counts to Redis. On failure they go back into the buffer.
     pub async fn flush(&self) -> bool {
+        let _flushing = self.flush_lock.lock().await;
         let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
         if batch.is_empty() {
             return true;
@@ -148,8 +153,14 @@ impl ViewCounter {
         })
     }
 
+    /// Holds flushes back while a reader adds Redis counts to [`ViewCounter::unflushed`].
+    pub async fn hold_flushes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.flush_lock.lock().await
+    }
+
     /// The live total: Redis plus what this process has not flushed yet.
     pub async fn total(&self, id: &str) -> u64 {
+        let _consistent = self.hold_flushes().await;
         let key = self.redis.key(format_args!("views:{id}"));
         let stored: u64 = self
             .redis
