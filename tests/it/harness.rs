@@ -172,6 +172,8 @@ async fn drop_stale_test_databases(admin: &mut AsyncPgConnection) {
 /// What several `TestApp`s share when they play instances of one deployment.
 #[derive(Clone)]
 pub struct Deployment {
+    /// Main database URLs when not on the stack's servers (failure tests bring their own).
+    pub urls: Option<(String, String)>,
     pub main_db: String,
     pub analytics_db: String,
     pub redis_prefix: String,
@@ -188,7 +190,23 @@ impl Deployment {
             fresh_database(&analytics, "analytics", pastebin::migrate::ANALYTICS),
         );
         Self {
+            urls: None,
             main_db,
+            analytics_db,
+            redis_prefix: unique("test:") + ":",
+            s3_prefix: unique("test-") + "/",
+            jwt_secret: unique("secret-").repeat(3),
+        }
+    }
+
+    /// A deployment whose main database is on other servers (already migrated).
+    pub async fn with_main_database(primary_url: String, replica_url: String) -> Self {
+        let analytics = env("PASTEBIN_ANALYTICS_DATABASE_URL");
+        let analytics_db =
+            fresh_database(&analytics, "analytics", pastebin::migrate::ANALYTICS).await;
+        Self {
+            urls: Some((primary_url, replica_url)),
+            main_db: String::new(),
             analytics_db,
             redis_prefix: unique("test:") + ":",
             s3_prefix: unique("test-") + "/",
@@ -198,11 +216,16 @@ impl Deployment {
 
     /// The config of one instance of this deployment: every store of the stack.
     pub fn config(&self) -> Config {
-        let mut c =
-            Config::for_database(with_database(&env("PASTEBIN_DATABASE_URL"), &self.main_db));
+        let (primary, replica) = match &self.urls {
+            Some((p, r)) => (p.clone(), r.clone()),
+            None => (
+                with_database(&env("PASTEBIN_DATABASE_URL"), &self.main_db),
+                with_database(&env("PASTEBIN_REPLICA_DATABASE_URL"), &self.main_db),
+            ),
+        };
+        let mut c = Config::for_database(primary);
         c.addr = "127.0.0.1:0".parse().unwrap();
-        c.replica_database_url =
-            with_database(&env("PASTEBIN_REPLICA_DATABASE_URL"), &self.main_db);
+        c.replica_database_url = replica;
         c.analytics_database_url =
             with_database(&env("PASTEBIN_ANALYTICS_DATABASE_URL"), &self.analytics_db);
         c.redis_url = env("PASTEBIN_REDIS_URL");

@@ -5,7 +5,9 @@ mod harness;
 
 mod accounts;
 mod cache;
+mod cluster;
 mod errors;
+mod failover;
 mod jobs;
 mod logs;
 mod pastes;
