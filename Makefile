@@ -12,6 +12,7 @@ help:
 	@echo "make run    - start the local stack, migrate, serve on http://127.0.0.1:8080 (GraphiQL at /graphql)"
 	@echo "make test   - start the local stack if needed; fmt, clippy, every test (Rust, web, browser, deploy)"
 	@echo "make bench  - load benchmark against a release build (see scripts/bench)"
+	@echo "make failover-drill - crash the primary under load, promote, rejoin, fail back; print the table"
 
 .PHONY: help run test bench stack web lint test-rust test-web test-e2e test-deploy schema failover-drill
 
@@ -56,6 +57,10 @@ test: stack lint test-rust test-web test-e2e test-deploy
 
 schema:
 	cargo run -q -- schema > graphql/schema.graphql
+
+failover-drill: stack
+	cargo build --release --locked --bin pastebin --example failover_drill
+	eval "$$($(STACK) env)"; ./target/release/examples/failover_drill
 
 bench: stack
 	cargo build --release --locked
