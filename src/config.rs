@@ -30,6 +30,11 @@ pub struct Config {
     #[arg(long, env = "PASTEBIN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
+    /// Separate listener for `/metrics` (e.g. `0.0.0.0:9090`), so the public port does not
+    /// expose them; the worker serves its metrics there too. Empty: `/metrics` on `PASTEBIN_ADDR`.
+    #[arg(long, env = "PASTEBIN_METRICS_ADDR", default_value = "")]
+    pub metrics_addr: String,
+
     /// Base URL used in the links the service hands out (paste pages, raw text).
     #[arg(
         long,
@@ -275,6 +280,16 @@ impl Config {
         Duration::from_millis(self.s3_timeout_ms)
     }
 
+    /// The separate metrics listener, if configured.
+    pub fn metrics_socket(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.metrics_addr.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.metrics_addr.parse().map_err(|e| {
+            anyhow::anyhow!("PASTEBIN_METRICS_ADDR {:?}: {e}", self.metrics_addr)
+        })?))
+    }
+
     pub fn cors_origin_list(&self) -> Vec<String> {
         split_list(&self.cors_origins)
     }
@@ -308,6 +323,7 @@ impl Config {
         if self.min_expiry_secs <= 0 || self.max_expiry_secs < self.min_expiry_secs {
             anyhow::bail!("PASTEBIN_MIN_EXPIRY_SECS must be > 0 and <= PASTEBIN_MAX_EXPIRY_SECS");
         }
+        self.metrics_socket()?;
         if self.max_bytes == 0 {
             anyhow::bail!("PASTEBIN_MAX_BYTES must be > 0");
         }

@@ -84,6 +84,7 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     telemetry::init_logging(&config.log, config.log_format);
     telemetry::metrics();
     let app = App::build(config)?;
+    serve_metrics(&app).await?;
     let stop = app.shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -91,6 +92,19 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     });
     jobs::run(Arc::clone(&app), app.shutdown.clone()).await?;
     app.views.flush().await;
+    Ok(())
+}
+
+/// Starts the separate `/metrics` listener when `PASTEBIN_METRICS_ADDR` is set.
+async fn serve_metrics(app: &Arc<App>) -> anyhow::Result<()> {
+    if let Some(addr) = app.config.metrics_socket()? {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "metrics listener");
+        let stop = app.shutdown.clone();
+        tokio::spawn(http::serve_metrics(listener, Arc::clone(app), async move {
+            stop.cancelled().await
+        }));
+    }
     Ok(())
 }
 

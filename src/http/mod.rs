@@ -89,7 +89,7 @@ pub fn router(app: Arc<App>) -> Router {
     let cors = cors_layer(&app.config.cors_origin_list());
 
     let web = web::service(&app.config.web_dir);
-    Router::new()
+    let router = Router::new()
         .route("/", get_service(web.clone()).post(raw::create_from_body))
         .route("/graphql", get(graphql::graphiql).post(graphql::execute))
         .route("/graphql/ws", get(graphql::subscriptions))
@@ -100,8 +100,13 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/v1/stats/hits", get(rest::hits))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
+        .route("/readyz", get(health::readyz));
+    let router = if app.config.metrics_addr.is_empty() {
+        router.route("/metrics", get(health::metrics))
+    } else {
+        router
+    };
+    router
         .fallback_service(web)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(cors)
@@ -185,6 +190,21 @@ fn client_ip(trusted_header: &str, request: &Request) -> IpAddr {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// Serves `/metrics` alone (the separate metrics listener of `PASTEBIN_METRICS_ADDR`).
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let schema = crate::graphql::schema(Arc::clone(&app));
+    let router = Router::new()
+        .route("/metrics", get(health::metrics))
+        .with_state(AppState { app, schema });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Serves the router until `shutdown` resolves, then drains in-flight requests.

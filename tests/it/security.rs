@@ -592,3 +592,49 @@ async fn security_headers_and_cors() {
         "no origin is allowed by default"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_can_live_on_their_own_listener_off_the_public_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = TestApp::spawn_with(|c| c.metrics_addr = format!("127.0.0.1:{port}")).await;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let stop = app.app.shutdown.clone();
+    tokio::spawn(pastebin::http::serve_metrics(
+        listener,
+        std::sync::Arc::clone(&app.app),
+        async move { stop.cancelled().await },
+    ));
+    app.create_paste("counted").await;
+    let public = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !public.contains("pastebin_http_request_duration_seconds"),
+        "not on the public port"
+    );
+    let private = app
+        .http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        private.contains("pastebin_http_request_duration_seconds"),
+        "{private}"
+    );
+}
