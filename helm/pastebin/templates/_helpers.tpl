@@ -179,6 +179,7 @@ only expands $(VAR) references to variables defined earlier in the list. */}}
 runs before the ConfigMap exists on a first install. */}}
 {{- define "pastebin.configData" -}}
 PASTEBIN_ADDR: {{ printf "0.0.0.0:%v" .Values.api.port | quote }}
+PASTEBIN_METRICS_ADDR: {{ printf "0.0.0.0:%v" .Values.api.metricsPort | quote }}
 {{- range $k, $v := .Values.config }}
 {{ $k }}: {{ toString $v | quote }}
 {{- end }}
