@@ -74,6 +74,12 @@ pub struct Config {
     )]
     pub analytics_database_url: String,
 
+    /// PEM file of the CA(s) that sign the database servers' certificates (e.g. the RDS
+    /// bundle). Empty: the public web PKI roots. TLS is used as the URLs' `sslmode` asks
+    /// (`require` for managed databases).
+    #[arg(long, env = "PASTEBIN_DB_CA_FILE")]
+    pub db_ca_file: Option<PathBuf>,
+
     /// Connections per database pool.
     #[arg(long, env = "PASTEBIN_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,

@@ -115,10 +115,12 @@ async fn run_migrations(config: Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let main_url = pastebin::db::primary_url(&config);
-    let n = migrate::run(&main_url, migrate::MAIN).await?;
+    let ca = config.db_ca_file.as_deref();
+    let n = migrate::run_with_tls(&main_url, migrate::MAIN, ca).await?;
     tracing::info!(applied = n, "main database migrated");
     if !config.analytics_database_url.is_empty() {
-        let n = migrate::run(&config.analytics_database_url, migrate::ANALYTICS).await?;
+        let n =
+            migrate::run_with_tls(&config.analytics_database_url, migrate::ANALYTICS, ca).await?;
         tracing::info!(applied = n, "analytics database migrated");
     }
     Ok(())

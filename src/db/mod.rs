@@ -16,6 +16,7 @@ pub mod analytics;
 pub mod models;
 pub mod pastes;
 pub mod schema;
+mod tls;
 pub mod users;
 
 use std::future::Future;
@@ -29,10 +30,10 @@ use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
 use diesel_async::{
-    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
-    TransactionManager,
+    AnsiTransactionManager, AsyncPgConnection, SimpleAsyncConnection, TransactionManager,
 };
 use futures_util::FutureExt;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
@@ -90,12 +91,14 @@ pub struct PgPool {
 }
 
 impl PgPool {
-    fn new(url: &str, role: Role, config: &Config) -> AppResult<Self> {
+    fn new(url: &str, role: Role, config: &Config, tls: &MakeRustlsConnect) -> AppResult<Self> {
         let url = with_connect_params(url, role, config.db_connect_timeout());
         let statement_timeout = config.db_statement_timeout_ms;
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
-        manager_config.custom_setup =
-            Box::new(move |url| establish(url.to_owned(), role, statement_timeout).boxed());
+        let tls = tls.clone();
+        manager_config.custom_setup = Box::new(move |url| {
+            establish(url.to_owned(), role, statement_timeout, tls.clone()).boxed()
+        });
         // The driver does not re-check pooled connections: after a promotion a pooled
         // connection may point at a server that became a standby. Writes check on checkout.
         manager_config.recycling_method = match role {
@@ -277,10 +280,11 @@ pub struct Db {
 }
 
 impl Db {
-    pub fn new(config: &Config) -> AppResult<Self> {
-        let primary = PgPool::new(&config.database_url, Role::Primary, config)?;
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let tls = tls::connector(config.db_ca_file.as_deref())?;
+        let primary = PgPool::new(&config.database_url, Role::Primary, config, &tls)?;
         let replica = (!config.replica_database_url.is_empty())
-            .then(|| PgPool::new(&config.replica_database_url, Role::Replica, config))
+            .then(|| PgPool::new(&config.replica_database_url, Role::Replica, config, &tls))
             .transpose()?;
         Ok(Self {
             primary,
@@ -423,11 +427,17 @@ pub struct AnalyticsDb {
 }
 
 impl AnalyticsDb {
-    pub fn new(config: &Config) -> AppResult<Option<Self>> {
+    pub fn new(config: &Config) -> anyhow::Result<Option<Self>> {
         if config.analytics_database_url.is_empty() {
             return Ok(None);
         }
-        let pool = PgPool::new(&config.analytics_database_url, Role::Analytics, config)?;
+        let tls = tls::connector(config.db_ca_file.as_deref())?;
+        let pool = PgPool::new(
+            &config.analytics_database_url,
+            Role::Analytics,
+            config,
+            &tls,
+        )?;
         Ok(Some(Self { pool }))
     }
 
@@ -442,6 +452,15 @@ impl AnalyticsDb {
     pub async fn ping(&self) -> bool {
         self.pool.ping().await
     }
+}
+
+/// One session outside the pools (migrations and tools), TLS as for the pools.
+pub async fn connect(
+    url: &str,
+    ca_file: Option<&std::path::Path>,
+) -> anyhow::Result<AsyncPgConnection> {
+    let tls = tls::connector(ca_file)?;
+    Ok(establish(url.to_owned(), Role::Analytics, 0, tls).await?)
 }
 
 /// The primary's URL with the parameters the write pool uses (for migrations and tools).
@@ -476,14 +495,23 @@ fn with_connect_params(url: &str, role: Role, connect_timeout: Duration) -> Stri
     url
 }
 
-/// Opens one session and applies the per-role settings. The replica's read-only flag is set
-/// after connecting, so `target_session_attrs=read-only` in its URL still finds a standby.
+/// Opens one session (TLS as the URL's `sslmode` asks) and applies the per-role settings.
+/// The replica's read-only flag is set after connecting, so `target_session_attrs=read-only`
+/// in its URL still finds a standby.
 async fn establish(
     url: String,
     role: Role,
     statement_timeout_ms: u64,
+    tls: MakeRustlsConnect,
 ) -> ConnectionResult<AsyncPgConnection> {
-    let mut conn = AsyncPgConnection::establish(&url).await?;
+    let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
+        diesel::ConnectionError::InvalidConnectionUrl(e.to_string())
+    })?;
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    let mut conn = AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
     let mut setup = format!("SET statement_timeout = {statement_timeout_ms};");
     if role == Role::Replica {
         setup.push_str("SET default_transaction_read_only = on;");
