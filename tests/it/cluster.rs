@@ -61,16 +61,24 @@ pub struct PgPair {
     bin: PathBuf,
     dir: PathBuf,
     pub ports: [u16; 2],
+    tls: bool,
 }
 
 impl PgPair {
     pub async fn start() -> Self {
-        tokio::task::spawn_blocking(Self::start_blocking)
+        tokio::task::spawn_blocking(|| Self::start_blocking(None))
             .await
             .unwrap()
     }
 
-    fn start_blocking() -> Self {
+    /// A pair whose servers accept TLS with this certificate and key (PEM).
+    pub async fn start_with_tls(cert: String, key: String) -> Self {
+        tokio::task::spawn_blocking(move || Self::start_blocking(Some((cert, key))))
+            .await
+            .unwrap()
+    }
+
+    fn start_blocking(tls: Option<(String, String)>) -> Self {
         let bin = PathBuf::from(env("PASTEBIN_PG_BIN"));
         // Somewhere the postgres user can reach (a mode-700 checkout may not be).
         let dir = std::env::temp_dir().join(unique("pastebin-pair-"));
@@ -89,7 +97,15 @@ impl PgPair {
             bin,
             dir,
             ports: [free_port(), free_port()],
+            tls: tls.is_some(),
         };
+        if let Some((cert, key)) = &tls {
+            let key_path = pair.dir.join("server.key");
+            pair.write_as_postgres(&pair.dir.join("server.crt"), cert);
+            pair.write_as_postgres(&key_path, key);
+            let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+            std::fs::set_permissions(key_path, private).unwrap();
+        }
         let a = pair.data(0);
         must(
             pg(
@@ -159,7 +175,15 @@ impl PgPair {
     }
 
     fn conf(&self, node: usize) -> String {
-        format!(
+        let tls = if self.tls {
+            format!(
+                "ssl = on\nssl_cert_file = '{0}/server.crt'\nssl_key_file = '{0}/server.key'\n",
+                self.dir.display()
+            )
+        } else {
+            String::new()
+        };
+        tls + &format!(
             "port = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nwal_level = replica\n\
              wal_log_hints = on\nmax_wal_senders = 10\nmax_replication_slots = 10\nhot_standby = on\n\
              synchronous_commit = remote_apply\nfsync = off\n\

@@ -15,3 +15,4 @@ mod rest;
 mod robustness;
 mod schema;
 mod security;
+mod tls;

@@ -29,7 +29,13 @@ fn every_setting_is_documented() {
         .collect();
     assert!(names.len() > 40, "{names:?}");
     for name in names {
-        assert!(readme.contains(&format!("`{name}`")), "{name} is missing from README.md");
-        assert!(example.contains(&format!("\n{name}=")), "{name} is missing from .env.example");
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "{name} is missing from README.md"
+        );
+        assert!(
+            example.contains(&format!("\n{name}=")),
+            "{name} is missing from .env.example"
+        );
     }
 }
