@@ -180,6 +180,9 @@ runs before the ConfigMap exists on a first install. */}}
 {{- define "pastebin.configData" -}}
 PASTEBIN_ADDR: {{ printf "0.0.0.0:%v" .Values.api.port | quote }}
 PASTEBIN_METRICS_ADDR: {{ printf "0.0.0.0:%v" .Values.api.metricsPort | quote }}
+{{- if and (eq .Values.postgresql.mode "external") .Values.postgresql.external.caBundle.configMap }}
+PASTEBIN_DB_CA_FILE: {{ printf "/etc/pastebin/db-ca/%s" .Values.postgresql.external.caBundle.key | quote }}
+{{- end }}
 {{- range $k, $v := .Values.config }}
 {{ $k }}: {{ toString $v | quote }}
 {{- end }}
@@ -223,6 +226,12 @@ volumes:
       secretName: {{ .Values.secrets.jwtVerification.existingSecret | quote }}
       defaultMode: 0440
 {{- end }}
+{{- if and (eq .Values.postgresql.mode "external") .Values.postgresql.external.caBundle.configMap }}
+  - name: db-ca
+    configMap:
+      name: {{ .Values.postgresql.external.caBundle.configMap | quote }}
+      defaultMode: 0444
+{{- end }}
 {{- end -}}
 
 {{- define "pastebin.volumeMounts" -}}
@@ -232,6 +241,11 @@ volumeMounts:
 {{- if .Values.secrets.jwtVerification.existingSecret }}
   - name: jwt-keys
     mountPath: /etc/pastebin/jwt
+    readOnly: true
+{{- end }}
+{{- if and (eq .Values.postgresql.mode "external") .Values.postgresql.external.caBundle.configMap }}
+  - name: db-ca
+    mountPath: /etc/pastebin/db-ca
     readOnly: true
 {{- end }}
 {{- end -}}

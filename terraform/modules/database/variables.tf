@@ -79,7 +79,7 @@ variable "deletion_protection" {
 }
 
 variable "require_tls" {
-  description = "rds.force_ssl: refuse unencrypted connections. The application must connect with TLS (sslmode=require) when on."
+  description = "rds.force_ssl: refuse unencrypted connections. The application connects with TLS when its URLs say sslmode=require (the chart's region values do) and verifies the server against PASTEBIN_DB_CA_FILE (the RDS CA bundle)."
   type        = bool
   default     = true
 }
