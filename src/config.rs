@@ -101,6 +101,11 @@ pub struct Config {
     )]
     pub redis_url: String,
 
+    /// PEM of the CA that signs the Redis server's certificate, for `rediss://` URLs (e.g. an
+    /// ElastiCache with in-transit encryption). Empty: the public web PKI roots.
+    #[arg(long, env = "PASTEBIN_REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
+
     /// Prefix of every Redis key and channel, so several deployments can share one Redis.
     #[arg(long, env = "PASTEBIN_REDIS_PREFIX", default_value = "pastebin:")]
     pub redis_prefix: String,

@@ -61,7 +61,11 @@ impl App {
         if !blobs.is_configured() {
             tracing::warn!("no object store configured: every body is stored inline in Postgres");
         }
-        let redis = Redis::new(&config.redis_url, &config.redis_prefix)?;
+        let redis = Redis::new(
+            &config.redis_url,
+            &config.redis_prefix,
+            config.redis_ca_file.as_deref(),
+        )?;
         let cache = PasteCache::new(
             redis.clone(),
             config.cache_bytes,

@@ -80,17 +80,29 @@ pub struct Redis {
 }
 
 impl Redis {
-    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
+    /// `rediss://` URLs use TLS, verified against `ca_file` (PEM) or the web PKI roots.
+    pub fn new(url: &str, prefix: &str, ca_file: Option<&std::path::Path>) -> anyhow::Result<Self> {
         if url.is_empty() {
             return Ok(Self { inner: None });
         }
-        let client = redis::Client::open(url)?;
+        let client = match ca_file {
+            Some(path) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(std::fs::read(path)?),
+                },
+            )?,
+            None => redis::Client::open(url)?,
+        };
         let pool = bb8::Pool::builder()
             .max_size(8)
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .retry_connection(false)
-            .build_unchecked(Manager(RedisConnectionManager::new(url)?));
+            .build_unchecked(Manager(RedisConnectionManager::new(
+                client.get_connection_info().clone(),
+            )?));
         Ok(Self {
             inner: Some(Arc::new(Inner {
                 client,
@@ -164,6 +176,14 @@ impl Redis {
             tracing::warn!(op, error = %e, "redis call failed; continuing without it");
         }
         result
+    }
+
+    /// A self-reconnecting connection (the job queue's).
+    pub async fn connection_manager(
+        &self,
+    ) -> Result<redis::aio::ConnectionManager, RedisUnavailable> {
+        let inner = self.inner.as_ref().ok_or(RedisUnavailable::NotConfigured)?;
+        Ok(inner.client.get_connection_manager().await?)
     }
 
     /// A dedicated connection for pub/sub (one per process).

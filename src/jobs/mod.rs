@@ -74,7 +74,7 @@ type Queue = RedisStorage<Job, ConnectionManager>;
 /// Runs the schedules and the queue worker until `shutdown`.
 pub async fn run(app: Arc<App>, shutdown: CancellationToken) -> anyhow::Result<()> {
     let queue: Option<Queue> = if app.redis.is_configured() {
-        let conn = apalis_redis::connect(app.config.redis_url.as_str()).await?;
+        let conn = app.redis.connection_manager().await?;
         let mut config = apalis_redis::Config::default().queue(app.redis.key("jobs"));
         config.persist_results = false;
         Some(RedisStorage::new(conn).with_config(config))

@@ -46,3 +46,94 @@ async fn sslmode_require_verifies_the_server_against_the_configured_ca() {
     assert_eq!(fresh.read_paste(None, &id).await.unwrap(), "over TLS");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A `redis-server` with TLS only, stopped (by its PID) when dropped.
+struct TlsRedis {
+    child: std::process::Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+impl Drop for TlsRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_urls_reach_a_tls_redis_verified_against_the_configured_ca() {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let dir = TempDir(std::env::temp_dir().join(unique("pastebin-redis-tls-")));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (crt, key) = (dir.0.join("redis.crt"), dir.0.join("redis.key"));
+    std::fs::write(&crt, cert.cert.pem()).unwrap();
+    std::fs::write(&key, cert.signing_key.serialize_pem()).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(["--tls-auth-clients", "no", "--tls-cert-file"])
+        .arg(&crt)
+        .arg("--tls-key-file")
+        .arg(&key)
+        .arg("--tls-ca-cert-file")
+        .arg(&crt)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (installed by scripts/stack)");
+    let redis = TlsRedis {
+        child,
+        port,
+        _dir: dir,
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let url = format!("rediss://127.0.0.1:{}/", redis.port);
+    let ca = crt.clone();
+    let a = TestApp::spawn_with(|c| {
+        c.redis_url = url.clone();
+        c.redis_ca_file = Some(ca.clone());
+    })
+    .await;
+    assert!(
+        a.app.cache.local_trusted(),
+        "the pub/sub listener subscribed over TLS"
+    );
+    let (id, _) = a.create_paste("through TLS redis").await;
+    assert!(
+        a.app.cache.get(&id).await.is_some(),
+        "cached in the TLS Redis"
+    );
+    let ready: serde_json::Value = a
+        .http
+        .get(a.url("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["redis"], "up", "{ready}");
+    drop(crt);
+}
