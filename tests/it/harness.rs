@@ -124,8 +124,8 @@ async fn fresh_database(
             .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {template}"))
             .await
             .unwrap();
-        drop_stale_test_databases(&mut admin).await;
     }
+    drop_stale_test_databases(&mut admin).await;
     let name = format!("t_{kind}_{}_{}", chrono::Utc::now().timestamp(), unique(""));
     admin
         .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
@@ -138,7 +138,8 @@ async fn fresh_database(
     name
 }
 
-/// Test databases of earlier runs, older than an hour.
+/// Test databases of earlier runs (older than an hour): each test leaves its databases for
+/// inspection; the next runs drop them.
 async fn drop_stale_test_databases(admin: &mut AsyncPgConnection) {
     use diesel_async::RunQueryDsl;
     #[derive(diesel::QueryableByName)]
@@ -147,7 +148,7 @@ async fn drop_stale_test_databases(admin: &mut AsyncPgConnection) {
         datname: String,
     }
     let dbs: Vec<Db> =
-        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'")
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%' ORDER BY split_part(datname, '_', 3) LIMIT 20")
             .load(admin)
             .await
             .unwrap_or_default();
