@@ -151,6 +151,21 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// One request's budget: per client IP, and per user when signed in.
+    pub async fn check_request(
+        &self,
+        budget: Budget,
+        ip: Option<IpAddr>,
+        user: Option<Uuid>,
+    ) -> Result<(), AppError> {
+        let subjects: Vec<Subject> = ip
+            .map(Subject::Ip)
+            .into_iter()
+            .chain(user.map(Subject::User))
+            .collect();
+        self.check(budget, &subjects).await
+    }
+
     /// The read budget, synchronously (hot path).
     pub fn check_read(&self, ip: IpAddr) -> Result<(), AppError> {
         let Some(rate) = self.read else { return Ok(()) };

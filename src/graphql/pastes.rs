@@ -8,7 +8,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::{app, viewer};
-use crate::cache::ratelimit::{Budget, Subject};
+use crate::cache::ratelimit::Budget;
 use crate::db::models::PasteMeta;
 use crate::db::pastes::Listing;
 use crate::error::AppError;
@@ -219,7 +219,7 @@ impl PasteQuery {
     /// A paste by id. NOT_FOUND for unknown, expired, deleted, or private-and-not-yours.
     async fn paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PasteObject>> {
         let app = app(ctx);
-        app.limits.check(Budget::Read, &subjects(ctx)).await?;
+        limit(ctx, Budget::Read).await?;
         let loaded = app.find_paste(viewer(ctx), &id).await?;
         Ok(Some(PasteObject::loaded(loaded)))
     }
@@ -293,7 +293,7 @@ impl PasteMutation {
         input: CreatePasteInput,
     ) -> async_graphql::Result<CreatePastePayload> {
         let app = app(ctx);
-        app.limits.check(Budget::Create, &subjects(ctx)).await?;
+        limit(ctx, Budget::Create).await?;
         let created = app
             .create_paste(
                 viewer(ctx),
@@ -332,20 +332,17 @@ impl PasteMutation {
     /// Reads a burn-after-reading paste once: returns it with its content, then it is gone.
     async fn reveal_paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PasteObject> {
         let app = app(ctx);
-        app.limits.check(Budget::Read, &subjects(ctx)).await?;
+        limit(ctx, Budget::Read).await?;
         let paste = Arc::unwrap_or_clone(app.reveal_paste(viewer(ctx), &id).await?);
         Ok(PasteObject::known(paste.meta, paste.body))
     }
 }
 
-/// Rate-limit subjects of this request: the client IP, and the user when signed in.
-pub(super) fn subjects(ctx: &Context<'_>) -> Vec<Subject> {
-    let mut s = Vec::with_capacity(2);
-    if let Some(ClientIp(ip)) = ctx.data_opt::<ClientIp>() {
-        s.push(Subject::Ip(*ip));
-    }
-    if let Some(id) = viewer(ctx).user_id() {
-        s.push(Subject::User(id));
-    }
-    s
+/// Takes this request from a budget: per client IP, and per user when signed in.
+pub(super) async fn limit(ctx: &Context<'_>, budget: Budget) -> Result<(), AppError> {
+    let ip = ctx.data_opt::<ClientIp>().map(|ClientIp(ip)| *ip);
+    app(ctx)
+        .limits
+        .check_request(budget, ip, viewer(ctx).user_id())
+        .await
 }

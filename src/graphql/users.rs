@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::pastes::{PasteConnection, connection, subjects};
+use super::pastes::{PasteConnection, connection, limit};
 use super::{app, viewer};
 use crate::accounts::Session;
 use crate::auth::Viewer;
@@ -134,7 +134,7 @@ impl UserMutation {
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let app = app(ctx);
-        app.limits.check(Budget::Auth, &subjects(ctx)).await?;
+        limit(ctx, Budget::Auth).await?;
         Ok(app.register(&username, password).await?.into())
     }
 
@@ -146,7 +146,7 @@ impl UserMutation {
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let app = app(ctx);
-        app.limits.check(Budget::Auth, &subjects(ctx)).await?;
+        limit(ctx, Budget::Auth).await?;
         Ok(app.login(&username, password).await?.into())
     }
 }

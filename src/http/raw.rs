@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::{AppState, Authenticated, ClientIp};
-use crate::cache::ratelimit::{Budget, Subject};
+use crate::cache::ratelimit::Budget;
 use crate::db::models::PasteMeta;
 use crate::error::AppError;
 use crate::pastes::{NewPasteInput, Visibility};
@@ -100,9 +100,9 @@ pub async fn create_from_body(
 ) -> Result<Response, AppError> {
     let app = &state.app;
     let limit = app.config.max_bytes;
-    let mut subjects = vec![Subject::Ip(ip)];
-    subjects.extend(viewer.user_id().map(Subject::User));
-    app.limits.check(Budget::Create, &subjects).await?;
+    app.limits
+        .check_request(Budget::Create, Some(ip), viewer.user_id())
+        .await?;
     let content = read_text(body, &headers, limit).await?;
     let created = app
         .create_paste(

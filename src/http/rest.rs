@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::raw::read_limited;
 use super::{AppState, Authenticated, ClientIp};
-use crate::cache::ratelimit::{Budget, Subject};
+use crate::cache::ratelimit::Budget;
 use crate::error::AppError;
 use crate::pastes::{NewPasteInput, Visibility};
 
@@ -39,9 +39,9 @@ pub async fn create_paste(
     body: Body,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    let mut subjects = vec![Subject::Ip(ip)];
-    subjects.extend(viewer.user_id().map(Subject::User));
-    app.limits.check(Budget::Create, &subjects).await?;
+    app.limits
+        .check_request(Budget::Create, Some(ip), viewer.user_id())
+        .await?;
     // JSON escaping can double the size of the content.
     let limit = app
         .config

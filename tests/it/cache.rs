@@ -53,28 +53,12 @@ async fn reads_and_creates_work_with_redis_down() {
         assert_eq!(app.read_paste(None, &id).await.unwrap(), content);
         assert_eq!(app.raw(&id).await.text().await.unwrap(), content);
     }
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("pastebin_redis_errors_total"),
         "the outage shows in the metrics"
     );
-    let ready: serde_json::Value = app
-        .http
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: serde_json::Value = app.readyz().await;
     assert_eq!(ready["redis"], "down");
     assert_eq!(ready["status"], "degraded");
 }

@@ -156,15 +156,7 @@ async fn read_only_mode_refuses_writes_as_service_unavailable_and_serves_reads()
     let curl = ro.http.post(ro.url("/")).body("x").send().await.unwrap();
     assert_eq!(curl.status(), 503);
     assert!(curl.headers().contains_key("retry-after"));
-    let ready: serde_json::Value = ro
-        .http
-        .get(ro.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: serde_json::Value = ro.readyz().await;
     assert_eq!(ready["status"], "degraded");
 }
 

@@ -196,15 +196,7 @@ async fn writes_resume_within_ten_seconds_of_the_promotion() {
         "refused within the bound: {:?}",
         started.elapsed()
     );
-    let ready: Value = a
-        .http
-        .get(a.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = a.readyz().await;
     assert_eq!(ready["status"], "degraded", "{ready}");
     pair.promote(1);
     let promoted = Instant::now();
@@ -223,25 +215,9 @@ async fn writes_resume_within_ten_seconds_of_the_promotion() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-    let ready: Value = b
-        .http
-        .get(b.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: Value = b.readyz().await;
     assert_eq!(ready["primary"], "up", "{ready}");
-    let metrics = a
-        .http
-        .get(a.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = a.metrics().await;
     assert!(metrics.contains("pastebin_db_write_refusals_total"));
     assert!(metrics.contains("pastebin_db_primary_last_seen_seconds"));
 }
@@ -339,15 +315,7 @@ async fn replica_killed_reads_fall_back_to_the_primary_and_nothing_fails() {
         started.elapsed() < Duration::from_secs(8),
         "no read waits on the dead replica each time"
     );
-    let metrics = fresh
-        .http
-        .get(fresh.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = fresh.metrics().await;
     assert!(metrics.contains("pastebin_db_replica_fallbacks_total"));
 }
 
@@ -357,13 +325,7 @@ async fn redis_cut_mid_load_fails_no_request_and_subscriptions_resume() {
     let url = format!("redis://{}/", redis.addr);
     let a = TestApp::spawn_with(|c| c.redis_url = url.clone()).await;
     let (id, _) = a.create_paste("watched through an outage").await;
-    let mut sub = a
-        .subscribe(
-            None,
-            "subscription($id: ID!) { pasteViews(id: $id) }",
-            json!({ "id": id }),
-        )
-        .await;
+    let mut sub = a.watch_views(None, &id).await;
     assert_eq!(sub.next_count(Duration::from_secs(5)).await, Some(0));
 
     redis.cut();

@@ -386,6 +386,40 @@ impl TestApp {
         }
     }
 
+    /// `/readyz` as JSON.
+    pub async fn readyz(&self) -> Value {
+        self.http
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// `/metrics` as text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Subscribes to a paste's live view count.
+    pub async fn watch_views(&self, token: Option<&str>, id: &str) -> Subscription {
+        self.subscribe(
+            token,
+            "subscription($id: ID!) { pasteViews(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await
+    }
+
     pub async fn raw(&self, id: &str) -> reqwest::Response {
         self.http
             .get(self.url(&format!("/raw/{id}")))

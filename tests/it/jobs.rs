@@ -423,13 +423,7 @@ async fn a_subscriber_on_one_instance_sees_views_made_on_another_within_a_second
         );
     }
     // The stream ends when the paste is deleted.
-    let mut sub = b
-        .subscribe(
-            None,
-            "subscription($id: ID!) { pasteViews(id: $id) }",
-            json!({ "id": id }),
-        )
-        .await;
+    let mut sub = b.watch_views(None, &id).await;
     sub.next_count(Duration::from_secs(5)).await.unwrap();
     let r = a
         .gql(

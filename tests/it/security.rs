@@ -611,15 +611,7 @@ async fn metrics_can_live_on_their_own_listener_off_the_public_port() {
         async move { stop.cancelled().await },
     ));
     app.create_paste("counted").await;
-    let public = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let public = app.metrics().await;
     assert!(
         !public.contains("pastebin_http_request_duration_seconds"),
         "not on the public port"

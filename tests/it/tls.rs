@@ -125,15 +125,7 @@ async fn rediss_urls_reach_a_tls_redis_verified_against_the_configured_ca() {
         a.app.cache.get(&id).await.is_some(),
         "cached in the TLS Redis"
     );
-    let ready: serde_json::Value = a
-        .http
-        .get(a.url("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready: serde_json::Value = a.readyz().await;
     assert_eq!(ready["redis"], "up", "{ready}");
     drop(crt);
 }
