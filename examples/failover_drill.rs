@@ -55,7 +55,11 @@ struct Stats {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn stack(args: &[&str]) {
@@ -90,7 +94,12 @@ fn start(name: &'static str, bin: &str, prefix: &str) -> Instance {
 
 async fn wait_healthy(http: &reqwest::Client, url: &str) {
     for _ in 0..100 {
-        if http.get(format!("{url}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if http
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -99,7 +108,12 @@ async fn wait_healthy(http: &reqwest::Client, url: &str) {
 }
 
 async fn gql(http: &reqwest::Client, url: &str, query: &str, variables: Value) -> Option<Value> {
-    let r = http.post(format!("{url}/graphql")).json(&json!({ "query": query, "variables": variables })).send().await.ok()?;
+    let r = http
+        .post(format!("{url}/graphql"))
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .ok()?;
     r.json().await.ok()
 }
 
@@ -110,7 +124,10 @@ fn code(r: &Value) -> Option<&str> {
 /// One instance's load: a create with a fresh key or a retry of a refused one, then a read
 /// of an acknowledged paste, paced to the rate.
 async fn load(which: usize, url: String, stats: Arc<Stats>, stop: Arc<AtomicBool>) {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let tick = Duration::from_micros(2_000_000 / RATE_PER_INSTANCE);
     let mut retry: Option<(String, String)> = None;
     let mut n = 0u64;
@@ -118,12 +135,25 @@ async fn load(which: usize, url: String, stats: Arc<Stats>, stop: Arc<AtomicBool
         let started = Instant::now();
         n += 1;
         let (key, content) = retry.take().unwrap_or_else(|| {
-            (format!("drill-{which}-{n:08}-{}", std::process::id()), format!("region {which} paste {n}"))
+            (
+                format!("drill-{which}-{n:08}-{}", std::process::id()),
+                format!("region {which} paste {n}"),
+            )
         });
         stats.writes.fetch_add(1, Ordering::Relaxed);
-        match gql(&http, &url, CREATE, json!({ "i": { "content": content, "idempotencyKey": key } })).await {
+        match gql(
+            &http,
+            &url,
+            CREATE,
+            json!({ "i": { "content": content, "idempotencyKey": key } }),
+        )
+        .await
+        {
             Some(r) if r["errors"].is_null() => {
-                let id = r["data"]["createPaste"]["paste"]["id"].as_str().unwrap_or_default().to_owned();
+                let id = r["data"]["createPaste"]["paste"]["id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 stats.writes_acknowledged.fetch_add(1, Ordering::Relaxed);
                 stats.acknowledged.lock().await.push((id, key, content));
                 stats.last_write.lock().await[which] = Some(Instant::now());
@@ -158,12 +188,27 @@ async fn load(which: usize, url: String, stats: Arc<Stats>, stop: Arc<AtomicBool
 
 /// Subscribes to a paste's views on `url`; counts updates and the longest silence while views
 /// keep being made elsewhere.
-async fn watch(url: String, id: String, updates: Arc<AtomicU64>, longest_gap: Arc<Mutex<Duration>>, stop: Arc<AtomicBool>) {
+async fn watch(
+    url: String,
+    id: String,
+    updates: Arc<AtomicU64>,
+    longest_gap: Arc<Mutex<Duration>>,
+    stop: Arc<AtomicBool>,
+) {
     let ws_url = url.replace("http://", "ws://") + "/graphql/ws";
     let mut request = ws_url.into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("websocket");
-    ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket");
+    ws.send(Message::text(
+        json!({ "type": "connection_init" }).to_string(),
+    ))
+    .await
+    .unwrap();
     ws.send(Message::text(
         json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($id: ID!) { pasteViews(id: $id) }", "variables": { "id": id } } })
@@ -187,7 +232,11 @@ async fn watch(url: String, id: String, updates: Arc<AtomicU64>, longest_gap: Ar
     }
 }
 
-async fn first_write_after(stats: &Stats, since: Instant, limit: Duration) -> [Option<Duration>; 2] {
+async fn first_write_after(
+    stats: &Stats,
+    since: Instant,
+    limit: Duration,
+) -> [Option<Duration>; 2] {
     let deadline = Instant::now() + limit;
     loop {
         let last = *stats.last_write.lock().await;
@@ -202,12 +251,23 @@ async fn first_write_after(stats: &Stats, since: Instant, limit: Duration) -> [O
 #[tokio::main]
 async fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let bin = std::env::var("PASTEBIN_BIN").unwrap_or_else(|_| format!("{root}/target/release/pastebin"));
-    assert!(std::env::var("PASTEBIN_DATABASE_URL").is_ok(), "export the stack env first: eval \"$(scripts/stack env)\"");
-    let status = Command::new(&bin).arg("migrate").env("PASTEBIN_LOG", "error").status().expect("migrate");
+    let bin =
+        std::env::var("PASTEBIN_BIN").unwrap_or_else(|_| format!("{root}/target/release/pastebin"));
+    assert!(
+        std::env::var("PASTEBIN_DATABASE_URL").is_ok(),
+        "export the stack env first: eval \"$(scripts/stack env)\""
+    );
+    let status = Command::new(&bin)
+        .arg("migrate")
+        .env("PASTEBIN_LOG", "error")
+        .status()
+        .expect("migrate");
     assert!(status.success());
     let prefix = format!("drill-{}:", std::process::id());
-    let instances = [start("region a", &bin, &prefix), start("region b", &bin, &prefix)];
+    let instances = [
+        start("region a", &bin, &prefix),
+        start("region b", &bin, &prefix),
+    ];
     let http = reqwest::Client::new();
     for i in &instances {
         wait_healthy(&http, &i.url).await;
@@ -215,8 +275,18 @@ async fn main() {
 
     let stats = Arc::new(Stats::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let watched = gql(&http, &instances[0].url, CREATE, json!({ "i": { "content": "watched" } })).await.unwrap();
-    let watched = watched["data"]["createPaste"]["paste"]["id"].as_str().unwrap().to_owned();
+    let watched = gql(
+        &http,
+        &instances[0].url,
+        CREATE,
+        json!({ "i": { "content": "watched" } }),
+    )
+    .await
+    .unwrap();
+    let watched = watched["data"]["createPaste"]["paste"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let updates = Arc::new(AtomicU64::new(0));
     let longest_gap = Arc::new(Mutex::new(Duration::ZERO));
     let watcher = tokio::spawn(watch(
@@ -240,7 +310,14 @@ async fn main() {
     let loads: Vec<_> = instances
         .iter()
         .enumerate()
-        .map(|(which, i)| tokio::spawn(load(which, i.url.clone(), Arc::clone(&stats), Arc::clone(&stop))))
+        .map(|(which, i)| {
+            tokio::spawn(load(
+                which,
+                i.url.clone(),
+                Arc::clone(&stats),
+                Arc::clone(&stop),
+            ))
+        })
         .collect();
 
     let step = |s: &str| eprintln!("drill: {s}");
@@ -287,12 +364,20 @@ async fn main() {
     }
     let duplicates = per_key.values().filter(|ids| ids.len() > 1).count();
 
-    let ms = |d: Option<Duration>| d.map_or("none".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()));
+    let ms =
+        |d: Option<Duration>| d.map_or("none".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()));
     let s = &stats;
     println!();
-    println!("| failover drill ({} req/s per instance) | value |", RATE_PER_INSTANCE);
+    println!(
+        "| failover drill ({} req/s per instance) | value |",
+        RATE_PER_INSTANCE
+    );
     println!("|---|---|");
-    println!("| reads attempted / failed | {} / {} |", s.reads.load(Ordering::Relaxed), s.read_failures.load(Ordering::Relaxed));
+    println!(
+        "| reads attempted / failed | {} / {} |",
+        s.reads.load(Ordering::Relaxed),
+        s.read_failures.load(Ordering::Relaxed)
+    );
     println!(
         "| writes attempted / acknowledged / refused (SERVICE_UNAVAILABLE, retried with the same key) / other errors | {} / {} / {} / {} |",
         s.writes.load(Ordering::Relaxed),
@@ -302,17 +387,36 @@ async fn main() {
     );
     println!("| acknowledged pastes missing afterwards (checked on both instances) | {missing} |");
     println!("| duplicate pastes (one idempotency key, two pastes) | {duplicates} |");
-    println!("| RTO after promotion, region a / region b | {} / {} |", ms(rto1[0]), ms(rto1[1]));
-    println!("| RTO after failing back, region a / region b | {} / {} |", ms(rto2[0]), ms(rto2[1]));
+    println!(
+        "| RTO after promotion, region a / region b | {} / {} |",
+        ms(rto1[0]),
+        ms(rto1[1])
+    );
+    println!(
+        "| RTO after failing back, region a / region b | {} / {} |",
+        ms(rto2[0]),
+        ms(rto2[1])
+    );
     println!(
         "| subscription on region b: updates / longest silence | {} / {:.2} s |",
         updates.load(Ordering::Relaxed),
         longest_gap.lock().await.as_secs_f64()
     );
-    let rto_ok = rto1.iter().chain(&rto2).all(|r| r.is_some_and(|r| r <= Duration::from_secs(10)));
-    let ok = missing == 0 && duplicates == 0 && rto_ok && s.read_failures.load(Ordering::Relaxed) == 0;
+    let rto_ok = rto1
+        .iter()
+        .chain(&rto2)
+        .all(|r| r.is_some_and(|r| r <= Duration::from_secs(10)));
+    let ok =
+        missing == 0 && duplicates == 0 && rto_ok && s.read_failures.load(Ordering::Relaxed) == 0;
     println!();
-    println!("drill: {}", if ok { "PASS (0 lost, 0 duplicates, RTO <= 10 s, reads never failed)" } else { "FAIL" });
+    println!(
+        "drill: {}",
+        if ok {
+            "PASS (0 lost, 0 duplicates, RTO <= 10 s, reads never failed)"
+        } else {
+            "FAIL"
+        }
+    );
     if !ok {
         std::process::exit(1);
     }
