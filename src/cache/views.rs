@@ -37,7 +37,47 @@ end
 return 1
 ";
 
-type Pending = HashMap<(String, i64), u64>;
+/// Counts per unix hour, then per paste: a view of a paste already counted this hour is a
+/// hash lookup by `&str`, with no allocation.
+#[derive(Default)]
+struct Pending {
+    by_hour: HashMap<i64, HashMap<String, u64>>,
+    /// Distinct (hour, paste) pairs held.
+    len: usize,
+}
+
+impl Pending {
+    /// Adds `n` views; `false` when the bound is reached and they were not kept.
+    fn add(&mut self, id: &str, hour: i64, n: u64) -> bool {
+        let ids = self.by_hour.entry(hour).or_default();
+        if let Some(count) = ids.get_mut(id) {
+            *count += n;
+            return true;
+        }
+        if self.len >= MAX_BUFFERED {
+            return false;
+        }
+        ids.insert(id.to_owned(), n);
+        self.len += 1;
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, i64, u64)> {
+        self.by_hour
+            .iter()
+            .flat_map(|(hour, ids)| ids.iter().map(move |(id, n)| (id.as_str(), *hour, *n)))
+    }
+
+    fn of(&self, id: &str) -> impl Iterator<Item = (i64, u64)> {
+        self.by_hour
+            .iter()
+            .filter_map(move |(hour, ids)| ids.get(id).map(|n| (*hour, *n)))
+    }
+}
 
 pub struct ViewCounter {
     pending: Mutex<Pending>,
@@ -53,7 +93,7 @@ pub struct ViewCounter {
 impl ViewCounter {
     pub fn new(redis: Redis) -> Arc<Self> {
         Arc::new(Self {
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Pending::default()),
             flush_lock: tokio::sync::Mutex::new(()),
             redis,
             script: Script::new(FLUSH_SCRIPT),
@@ -69,12 +109,12 @@ impl ViewCounter {
             return;
         }
         let hour = chrono::Utc::now().timestamp().div_euclid(3600);
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = pending.get_mut(&(id.to_owned(), hour)) {
-            *n += 1;
-        } else if pending.len() < MAX_BUFFERED {
-            pending.insert((id.to_owned(), hour), 1);
-        } else {
+        let kept = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(id, hour, 1);
+        if !kept {
             self.dropped.increment(1);
         }
     }
@@ -82,21 +122,13 @@ impl ViewCounter {
     /// Views counted here and not yet in Redis.
     pub fn unflushed(&self, id: &str) -> u64 {
         let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending
-            .iter()
-            .filter(|((p, _), _)| p == id)
-            .map(|(_, n)| n)
-            .sum()
+        pending.of(id).map(|(_, n)| n).sum()
     }
 
     /// Views of `id` counted here and not yet in Redis, per unix hour.
     pub fn unflushed_by_hour(&self, id: &str) -> Vec<(i64, u64)> {
         let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending
-            .iter()
-            .filter(|((p, _), _)| p == id)
-            .map(|((_, h), n)| (*h, *n))
-            .collect()
+        pending.of(id).collect()
     }
 
     /// Moves the buffered counts to Redis. On failure they go back into the buffer.
@@ -108,7 +140,7 @@ impl ViewCounter {
         }
         let mut invocation = self.script.prepare_invoke();
         invocation.arg(self.redis.key(""));
-        for ((id, hour), n) in &batch {
+        for (id, hour, n) in batch.iter() {
             invocation.arg(id).arg(hour).arg(n);
         }
         let result = self
@@ -121,12 +153,8 @@ impl ViewCounter {
             return true;
         }
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, n) in batch {
-            if let Some(m) = pending.get_mut(&key) {
-                *m += n;
-            } else if pending.len() < MAX_BUFFERED {
-                pending.insert(key, n);
-            } else {
+        for (id, hour, n) in batch.iter() {
+            if !pending.add(id, hour, n) {
                 self.dropped.increment(n);
             }
         }
@@ -186,5 +214,27 @@ impl ViewCounter {
                 redis::cmd("DEL").arg(&key).query_async::<()>(&mut c).await
             })
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_counts_add_up_per_paste_and_hour_within_the_bound() {
+        let mut p = Pending::default();
+        assert!(p.add("a", 1, 1) && p.add("a", 1, 2) && p.add("a", 2, 1) && p.add("b", 1, 5));
+        assert_eq!(p.len, 3);
+        let mut of_a: Vec<_> = p.of("a").collect();
+        of_a.sort();
+        assert_eq!(of_a, vec![(1, 3), (2, 1)]);
+        assert_eq!(p.iter().map(|(_, _, n)| n).sum::<u64>(), 9);
+        p.len = MAX_BUFFERED;
+        assert!(
+            p.add("a", 1, 1),
+            "an existing pair still counts at the bound"
+        );
+        assert!(!p.add("c", 1, 1), "a new pair does not");
     }
 }
