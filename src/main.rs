@@ -68,7 +68,7 @@ async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
     let app = App::build(config)?;
     let workers =
         with_workers.then(|| tokio::spawn(jobs::run(Arc::clone(&app), app.shutdown.clone())));
-    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let listener = listen(addr)?;
     tracing::info!(%addr, workers = with_workers, "serving");
     http::serve(listener, Arc::clone(&app), shutdown_signal()).await?;
     tracing::info!("stopped accepting; flushing");
@@ -93,6 +93,19 @@ async fn worker(config: Config) -> anyhow::Result<()> {
     jobs::run(Arc::clone(&app), app.shutdown.clone()).await?;
     app.views.flush().await;
     Ok(())
+}
+
+/// Binds with a deep accept queue: tokio's default backlog (128) overflows when thousands of
+/// WebSocket clients (re)connect at once, and each overflow costs the client a 1 s SYN retry.
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
 }
 
 /// Starts the separate `/metrics` listener when `PASTEBIN_METRICS_ADDR` is set.

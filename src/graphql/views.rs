@@ -67,19 +67,24 @@ impl ViewSubscription {
                 }
             }
         };
-        Ok(stream::unfold((rx, true), move |(mut rx, first)| {
+        // Wait for a change first, then for what is left of the gap since the last update: at
+        // most 10 updates/s, and no timer at all while nothing changes.
+        let start = (rx, None::<tokio::time::Instant>);
+        Ok(stream::unfold(start, move |(mut rx, last_sent)| {
             let until_expiry = until_expiry();
             async move {
-                if !first {
-                    tokio::time::sleep(MIN_UPDATE_GAP).await;
+                if let Some(last) = last_sent {
                     tokio::select! {
                         changed = rx.changed() => changed.ok()?,
                         () = until_expiry => return None,
                     }
+                    tokio::time::sleep_until(last + MIN_UPDATE_GAP).await;
                 }
                 let event = *rx.borrow_and_update();
                 match event {
-                    ViewEvent::Count(n) => Some((n as i64, (rx, false))),
+                    ViewEvent::Count(n) => {
+                        Some((n as i64, (rx, Some(tokio::time::Instant::now()))))
+                    }
                     ViewEvent::Gone => None,
                 }
             }
