@@ -2,44 +2,64 @@
 //! `POST /` (create from a raw body, the curl habit).
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::{AppState, Authenticated, ClientIp};
+use crate::cache::content_tag;
 use crate::cache::ratelimit::Budget;
 use crate::db::models::PasteMeta;
 use crate::error::AppError;
-use crate::pastes::{NewPasteInput, Visibility};
+use crate::pastes::{Loaded, NewPasteInput, Visibility};
 
 /// Raw responses render nothing and run nothing.
 const RAW_CSP: &str = "default-src 'none'; sandbox";
+
+/// The `If-None-Match` header alone (extracting the whole `HeaderMap` copies every header).
+pub struct IfNoneMatch(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.headers.get(header::IF_NONE_MATCH).cloned()))
+    }
+}
+
+impl IfNoneMatch {
+    fn matches(&self, etag: &[u8]) -> bool {
+        self.0
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().as_bytes() == etag || t.trim() == "*")
+            })
+    }
+}
 
 pub async fn get_raw(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Authenticated(viewer): Authenticated,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
     state.app.limits.check_read(ip)?;
     let (loaded, body) = state.app.read_content(&viewer, &id).await?;
-    let meta = loaded.meta();
-    let etag = etag(meta);
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    let etag = match &loaded {
+        Loaded::Plain(p) => p.etag.clone(),
+        Loaded::Guarded(meta) => content_tag(meta),
+    };
+    if if_none_match.matches(&etag) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
-        r.headers_mut().insert(
-            header::ETAG,
-            HeaderValue::from_str(&etag).expect("hex etag"),
-        );
+        r.headers_mut().insert(header::ETAG, etag_value(etag));
         return Ok(r);
     }
-    Ok(text_response(meta, &etag, body))
+    Ok(text_response(loaded.meta(), etag, body))
 }
 
 /// Reading a burn-after-reading paste changes state, so it is a POST: link previewers only GET.
@@ -53,17 +73,16 @@ pub async fn reveal_raw(
     let paste = state.app.reveal_paste(&viewer, &id).await?;
     Ok(text_response(
         &paste.meta,
-        &etag(&paste.meta),
+        paste.etag.clone(),
         paste.body.clone(),
     ))
 }
 
-fn etag(meta: &PasteMeta) -> String {
-    let sha = &meta.row.content_sha256;
-    format!("\"{}\"", hex::encode(&sha[..sha.len().min(16)]))
+fn etag_value(etag: Bytes) -> HeaderValue {
+    HeaderValue::from_maybe_shared(etag).expect("a quoted hex etag is a valid header value")
 }
 
-fn text_response(meta: &PasteMeta, etag: &str, body: Bytes) -> Response {
+fn text_response(meta: &PasteMeta, etag: Bytes, body: Bytes) -> Response {
     let mut r = Response::new(Body::from(body));
     let h = r.headers_mut();
     h.insert(
@@ -74,7 +93,7 @@ fn text_response(meta: &PasteMeta, etag: &str, body: Bytes) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(RAW_CSP),
     );
-    h.insert(header::ETAG, HeaderValue::from_str(etag).expect("hex etag"));
+    h.insert(header::ETAG, etag_value(etag));
     // Revalidate every time: a paste can be deleted, and private ones are per viewer.
     h.insert(
         header::CACHE_CONTROL,

@@ -249,8 +249,8 @@ impl App {
                     Viewer::Anonymous => None,
                 },
             };
-            let paste = Arc::new(CachedPaste { meta, body: text });
-            self.cache.fill(ticket, &paste, &compressed).await;
+            let paste = Arc::new(CachedPaste::new(meta, text));
+            self.cache.fill_local(ticket, &paste);
             return Ok(Created {
                 paste,
                 delete_token,
@@ -307,10 +307,7 @@ impl App {
         });
         let (body, _) = self.load_body(&existing.meta, existing.body).await?;
         Ok(Created {
-            paste: Arc::new(CachedPaste {
-                meta: existing.meta,
-                body,
-            }),
+            paste: Arc::new(CachedPaste::new(existing.meta, body)),
             delete_token,
         })
     }
@@ -351,7 +348,7 @@ impl App {
             return Ok(Loaded::Guarded(meta));
         }
         let (text, compressed) = self.load_body(&meta, body).await?;
-        let entry = Arc::new(CachedPaste { meta, body: text });
+        let entry = Arc::new(CachedPaste::new(meta, text));
         self.cache.fill(ticket, &entry, &compressed).await;
         Ok(Loaded::Plain(entry))
     }
@@ -414,7 +411,7 @@ impl App {
                 }
             }
         }
-        Ok(Arc::new(CachedPaste { meta, body: text }))
+        Ok(Arc::new(CachedPaste::new(meta, text)))
     }
 
     /// Reads a burn-after-reading paste: exactly one caller gets it, then it is gone. Other
@@ -432,10 +429,7 @@ impl App {
                     .deliver(viewer, &loaded)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                return Ok(Arc::new(CachedPaste {
-                    meta: loaded.meta().clone(),
-                    body,
-                }));
+                return Ok(Arc::new(CachedPaste::new(loaded.meta().clone(), body)));
             }
         };
         if self.db.read_only() {
@@ -451,10 +445,7 @@ impl App {
             app.views.record(id);
             app.forget_paste(id, in_blob).await;
             tracing::info!(paste.id = %id, "burn-after-reading paste read and removed");
-            Ok(Arc::new(CachedPaste {
-                meta,
-                body: loaded?.0,
-            }))
+            Ok(Arc::new(CachedPaste::new(meta, loaded?.0)))
         })
         .await
     }
