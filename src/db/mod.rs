@@ -27,7 +27,7 @@ use std::time::Duration;
 use diesel::ConnectionResult;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+    AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
 };
 use diesel_async::{
     AnsiTransactionManager, AsyncPgConnection, SimpleAsyncConnection, TransactionManager,
@@ -99,22 +99,21 @@ impl PgPool {
         manager_config.custom_setup = Box::new(move |url| {
             establish(url.to_owned(), role, statement_timeout, tls.clone()).boxed()
         });
-        // The driver does not re-check pooled connections: after a promotion a pooled
-        // connection may point at a server that became a standby. Writes check on checkout.
+        // The driver does not re-check pooled connections, so every checkout from the write
+        // pool checks that the session is still open, locally (no round trip). A running
+        // primary cannot turn into a standby: demotion restarts the server, which closes every
+        // session, so an open session of the write pool is a session with a primary (new ones
+        // only reach a primary: target_session_attrs=read-write). Sessions that a partition
+        // left half-open are found by TCP keepalives and the user timeout (see
+        // `with_connect_params`) and by the operation timeout.
         manager_config.recycling_method = match role {
             Role::Primary => RecyclingMethod::CustomFunction(Box::new(|conn| {
+                let broken = PoolableConnection::is_broken(conn);
                 async move {
-                    use diesel_async::RunQueryDsl;
-                    let in_recovery: bool =
-                        diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                            "pg_is_in_recovery()",
-                        ))
-                        .get_result(conn)
-                        .await?;
-                    if in_recovery {
+                    if broken {
                         Err(DieselError::DatabaseError(
-                            DatabaseErrorKind::ReadOnlyTransaction,
-                            Box::new("server is in recovery".to_owned()),
+                            DatabaseErrorKind::ClosedConnection,
+                            Box::new("session closed".to_owned()),
                         ))
                     } else {
                         Ok(())
@@ -489,6 +488,12 @@ fn with_connect_params(url: &str, role: Role, connect_timeout: Duration) -> Stri
         "connect_timeout",
         &connect_timeout.as_secs().max(1).to_string(),
     );
+    // A peer that vanished without closing (a partition, a host gone) is noticed within ~15 s
+    // even on an idle session, and unacknowledged writes give up after 10 s.
+    add("keepalives_idle", "5");
+    add("keepalives_interval", "2");
+    add("keepalives_retries", "3");
+    add("tcp_user_timeout", "10");
     if role == Role::Primary {
         add("target_session_attrs", "read-write");
     }
@@ -553,24 +558,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn primary_urls_get_read_write_and_a_connect_timeout() {
+    fn primary_urls_get_read_write_a_connect_timeout_and_keepalives() {
         let url = with_connect_params(
             "postgres://u@h1:1,h2:2/db",
             Role::Primary,
             Duration::from_secs(2),
         );
-        assert_eq!(
-            url,
-            "postgres://u@h1:1,h2:2/db?connect_timeout=2&target_session_attrs=read-write"
+        assert!(
+            url.starts_with("postgres://u@h1:1,h2:2/db?connect_timeout=2&"),
+            "{url}"
         );
+        for p in [
+            "target_session_attrs=read-write",
+            "keepalives_idle=5",
+            "tcp_user_timeout=10",
+        ] {
+            assert!(url.contains(p), "{url}");
+        }
         let url = with_connect_params(
-            "postgres://u@h/db?target_session_attrs=read-only",
+            "postgres://u@h/db?target_session_attrs=read-only&connect_timeout=7",
             Role::Replica,
             Duration::from_millis(300),
         );
-        assert_eq!(
-            url,
-            "postgres://u@h/db?target_session_attrs=read-only&connect_timeout=1"
+        assert!(
+            url.starts_with("postgres://u@h/db?target_session_attrs=read-only&connect_timeout=7&")
         );
+        assert_eq!(
+            url.matches("connect_timeout=").count(),
+            1,
+            "what the URL sets stays"
+        );
+        assert!(!url.contains("read-write"));
     }
 }
