@@ -63,5 +63,5 @@ failover-drill: stack
 	eval "$$($(STACK) env)"; ./target/release/examples/failover_drill
 
 bench: stack
-	cargo build --release --locked
+	cargo build --release --locked --bin pastebin --examples
 	eval "$$($(STACK) env)"; scripts/bench
