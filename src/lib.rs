@@ -76,6 +76,7 @@ impl App {
         let auth = Auth::new(&config)?;
         let limits = RateLimiter::new(redis.clone(), &config);
         let shutdown = CancellationToken::new();
+        telemetry::spawn_metrics_upkeep(shutdown.clone());
         views.spawn_flusher(
             Duration::from_millis(config.view_flush_ms.max(10)),
             shutdown.clone(),
