@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::{app, viewer};
+use crate::cache::CachedPaste;
 use crate::cache::ratelimit::Budget;
 use crate::db::models::PasteMeta;
 use crate::db::pastes::Listing;
@@ -46,41 +46,23 @@ impl From<pastes::Visibility> for GqlVisibility {
     }
 }
 
-/// How a paste object gets its content when asked.
+/// A paste as GraphQL shows it, and how it gets its content when asked.
 #[derive(Clone)]
-enum Content {
+pub enum PasteObject {
     /// Found for this viewer (body included unless guarded).
     Loaded(Loaded),
     /// Listed: metadata only; the content is looked up if a client selects it.
-    Listed,
+    Listed(PasteMeta),
     /// Already read for this viewer (just created, or revealed): no further view counted.
-    Known(Bytes),
-}
-
-pub struct PasteObject {
-    meta: PasteMeta,
-    content: Content,
+    Known(Arc<CachedPaste>),
 }
 
 impl PasteObject {
-    pub fn loaded(loaded: Loaded) -> Self {
-        Self {
-            meta: loaded.meta().clone(),
-            content: Content::Loaded(loaded),
-        }
-    }
-
-    pub fn listed(meta: PasteMeta) -> Self {
-        Self {
-            meta,
-            content: Content::Listed,
-        }
-    }
-
-    pub fn known(meta: PasteMeta, body: Bytes) -> Self {
-        Self {
-            meta,
-            content: Content::Known(body),
+    fn meta(&self) -> &PasteMeta {
+        match self {
+            Self::Loaded(loaded) => loaded.meta(),
+            Self::Listed(meta) => meta,
+            Self::Known(paste) => &paste.meta,
         }
     }
 }
@@ -88,60 +70,60 @@ impl PasteObject {
 #[Object(name = "Paste")]
 impl PasteObject {
     async fn id(&self) -> ID {
-        ID(self.meta.row.id.clone())
+        ID(self.meta().row.id.clone())
     }
 
     /// Web page of the paste.
     async fn url(&self, ctx: &Context<'_>) -> String {
-        format!("{}/p/{}", app(ctx).config.base_url(), self.meta.row.id)
+        format!("{}/p/{}", app(ctx).config.base_url(), self.meta().row.id)
     }
 
     /// Raw text URL.
     async fn raw_url(&self, ctx: &Context<'_>) -> String {
-        format!("{}/raw/{}", app(ctx).config.base_url(), self.meta.row.id)
+        format!("{}/raw/{}", app(ctx).config.base_url(), self.meta().row.id)
     }
 
     async fn title(&self) -> Option<&str> {
-        self.meta.row.title.as_deref()
+        self.meta().row.title.as_deref()
     }
 
     /// Syntax language hint, e.g. 'rust'; null = plain text.
     async fn language(&self) -> Option<&str> {
-        self.meta.row.language.as_deref()
+        self.meta().row.language.as_deref()
     }
 
     async fn visibility(&self) -> GqlVisibility {
-        pastes::Visibility::from_db(self.meta.row.visibility).into()
+        pastes::Visibility::from_db(self.meta().row.visibility).into()
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.meta.row.created_at
+        self.meta().row.created_at
     }
 
     /// Null = never expires.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.meta.row.expires_at
+        self.meta().row.expires_at
     }
 
     /// Size of the content in bytes (UTF-8).
     async fn size_bytes(&self) -> i32 {
-        self.meta.row.size_bytes
+        self.meta().row.size_bytes
     }
 
     async fn burn_after_reading(&self) -> bool {
-        self.meta.row.burn_after_reading
+        self.meta().row.burn_after_reading
     }
 
     async fn max_views(&self) -> Option<i32> {
-        self.meta.row.max_views
+        self.meta().row.max_views
     }
 
     /// For maxViews pastes: how many reads remain. Null otherwise.
     async fn remaining_views(&self) -> Option<i32> {
-        self.meta
+        self.meta()
             .row
             .max_views
-            .map(|max| (max - self.meta.row.views_used).max(0))
+            .map(|max| (max - self.meta().row.views_used).max(0))
     }
 
     /// The text. Reading it counts one view. Null for a burn-after-reading paste that has
@@ -151,11 +133,11 @@ impl PasteObject {
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let app = app(ctx);
         let viewer = viewer(ctx);
-        let body = match &self.content {
-            Content::Known(body) => Some(body.clone()),
-            Content::Loaded(loaded) => app.deliver(viewer, loaded).await?,
-            Content::Listed => {
-                let loaded = app.find_paste(viewer, &self.meta.row.id).await?;
+        let body = match self {
+            Self::Known(paste) => Some(paste.body.clone()),
+            Self::Loaded(loaded) => app.deliver(viewer, loaded).await?,
+            Self::Listed(meta) => {
+                let loaded = app.find_paste(viewer, &meta.row.id).await?;
                 app.deliver(viewer, &loaded).await?
             }
         };
@@ -166,17 +148,17 @@ impl PasteObject {
 
     /// Live total of views.
     async fn views(&self, ctx: &Context<'_>) -> i64 {
-        app(ctx).views.total(&self.meta.row.id).await as i64
+        app(ctx).views.total(&self.meta().row.id).await as i64
     }
 
     /// Owner's username; null for anonymous pastes.
     async fn author(&self) -> Option<&str> {
-        self.meta.author.as_deref()
+        self.meta().author.as_deref()
     }
 
     /// True when the signed-in viewer owns this paste (may delete it without a token).
     async fn viewer_is_owner(&self, ctx: &Context<'_>) -> bool {
-        pastes::is_owner(&self.meta, viewer(ctx))
+        pastes::is_owner(self.meta(), viewer(ctx))
     }
 }
 
@@ -188,7 +170,7 @@ pub(super) fn connection(page: pastes::Page, has_previous: bool) -> PasteConnect
     c.edges.extend(
         page.items
             .into_iter()
-            .map(|meta| Edge::new(pastes::encode_cursor(&meta), PasteObject::listed(meta))),
+            .map(|meta| Edge::new(pastes::encode_cursor(&meta), PasteObject::Listed(meta))),
     );
     c
 }
@@ -221,7 +203,7 @@ impl PasteQuery {
         let app = app(ctx);
         limit(ctx, Budget::Read).await?;
         let loaded = app.find_paste(viewer(ctx), &id).await?;
-        Ok(Some(PasteObject::loaded(loaded)))
+        Ok(Some(PasteObject::Loaded(loaded)))
     }
 
     /// Public pastes, newest first.
@@ -309,9 +291,8 @@ impl PasteMutation {
                 },
             )
             .await?;
-        let paste = Arc::unwrap_or_clone(created.paste);
         Ok(CreatePastePayload {
-            paste: PasteObject::known(paste.meta, paste.body),
+            paste: PasteObject::Known(created.paste),
             delete_token: created.delete_token,
         })
     }
@@ -333,8 +314,9 @@ impl PasteMutation {
     async fn reveal_paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PasteObject> {
         let app = app(ctx);
         limit(ctx, Budget::Read).await?;
-        let paste = Arc::unwrap_or_clone(app.reveal_paste(viewer(ctx), &id).await?);
-        Ok(PasteObject::known(paste.meta, paste.body))
+        Ok(PasteObject::Known(
+            app.reveal_paste(viewer(ctx), &id).await?,
+        ))
     }
 }
 
