@@ -10,10 +10,10 @@
 //!   than the read itself (see DESIGN.md §4). With k instances behind a balancer, a client gets
 //!   at most k × the read budget.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use redis::Script;
 use uuid::Uuid;
@@ -98,7 +98,7 @@ pub struct RateLimiter {
     create: Option<Rate>,
     auth: Option<Rate>,
     read: Option<Rate>,
-    local: moka::sync::Cache<(Budget, Subject), Arc<AtomicI64>>,
+    local: Arc<LocalCells>,
     started: Instant,
 }
 
@@ -111,10 +111,7 @@ impl RateLimiter {
             create: Rate::per_minute(config.rate_create_per_min),
             auth: Rate::per_minute(config.rate_auth_per_min),
             read: Rate::per_minute(config.rate_read_per_min),
-            local: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_idle(Duration::from_secs(120))
-                .build(),
+            local: Arc::new(LocalCells::new()),
             started: Instant::now(),
         }
     }
@@ -202,25 +199,59 @@ impl RateLimiter {
         }
     }
 
-    /// In-process GCRA: the theoretical arrival time in an atomic, updated by CAS.
+    /// In-process GCRA.
     fn check_local(&self, budget: Budget, subject: Subject, rate: Rate) -> i64 {
         let now = self.started.elapsed().as_millis() as i64;
-        let cell = self
-            .local
-            .get_with((budget, subject), || Arc::new(AtomicI64::new(now)));
-        let mut tat = cell.load(Ordering::Acquire);
-        loop {
-            let new_tat = tat.max(now) + rate.interval_ms;
-            let allow_at = new_tat - rate.tolerance_ms;
-            if now < allow_at {
-                return allow_at - now;
-            }
-            match cell.compare_exchange_weak(tat, new_tat, Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return 0,
-                Err(actual) => tat = actual,
-            }
+        self.local.take(budget, subject, rate, now)
+    }
+}
+
+/// The in-process GCRA state: theoretical arrival times in 16 mutex-guarded shards (the read
+/// budget is checked on every read; this costs a hash and an uncontended lock). A cell whose
+/// time has passed is the same as no cell, so full shards drop those first.
+struct LocalCells {
+    shards: Vec<Mutex<HashMap<(Budget, Subject), i64>>>,
+}
+
+const SHARDS: usize = 16;
+const CELLS_PER_SHARD: usize = 8192;
+
+impl LocalCells {
+    fn new() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }
     }
+
+    /// Takes one request; returns 0, or the milliseconds until one would be allowed.
+    fn take(&self, budget: Budget, subject: Subject, rate: Rate, now: i64) -> i64 {
+        let key = (budget, subject);
+        let mut cells = self.shards[shard_of(&key)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let tat = cells.get(&key).copied().unwrap_or(now).max(now);
+        let new_tat = tat + rate.interval_ms;
+        let allow_at = new_tat - rate.tolerance_ms;
+        if now < allow_at {
+            return allow_at - now;
+        }
+        if cells.len() >= CELLS_PER_SHARD && !cells.contains_key(&key) {
+            cells.retain(|_, t| *t > now);
+            if cells.len() >= CELLS_PER_SHARD {
+                // Still full of live cells: forget them rather than grow without bound.
+                cells.clear();
+            }
+        }
+        cells.insert(key, new_tat);
+        0
+    }
+}
+
+fn shard_of(key: &(Budget, Subject)) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    (h.finish() as usize) % SHARDS
 }
 
 #[cfg(test)]
@@ -242,5 +273,19 @@ mod tests {
         }
         let other = [Subject::Ip("127.0.0.2".parse().unwrap())];
         limiter.check(Budget::Create, &other).await.unwrap();
+    }
+
+    #[test]
+    fn local_cells_stay_bounded_and_expired_cells_go_first() {
+        let cells = LocalCells::new();
+        let rate = Rate::per_minute(60).unwrap();
+        let ip = |i: u32| Subject::Ip(std::net::IpAddr::from(i.to_be_bytes()));
+        for i in 0..(SHARDS * CELLS_PER_SHARD * 2) as u32 {
+            assert_eq!(cells.take(Budget::Read, ip(i), rate, 0), 0);
+        }
+        let held: usize = cells.shards.iter().map(|s| s.lock().unwrap().len()).sum();
+        assert!(held <= SHARDS * CELLS_PER_SHARD, "{held}");
+        // Much later every cell has expired: room is made by dropping them.
+        assert_eq!(cells.take(Budget::Read, ip(u32::MAX), rate, 10_000_000), 0);
     }
 }

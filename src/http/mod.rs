@@ -11,18 +11,18 @@
 
 mod graphql;
 mod health;
+mod observe;
 mod raw;
 mod rest;
 mod web;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, header, request::Parts};
-use axum::middleware::{self, Next};
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderValue, Method, header, request::Parts};
 use axum::response::Response;
 use axum::routing::{get, get_service};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -113,7 +113,7 @@ pub fn router(app: Arc<App>) -> Router {
     };
     router
         .fallback_service(web)
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(observe::ObserveLayer::new(&app.config.trusted_proxy_header))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::internal(anyhow::anyhow!("handler panicked")).into_response_with_log()
         }))
@@ -136,108 +136,6 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600))
-}
-
-/// Client IP, latency metric, and the headers every response carries.
-async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let ip = client_ip(&state.app.config.trusted_proxy_header, &request);
-    request.extensions_mut().insert(ClientIp(ip));
-    let route = route_label(request.uri().path());
-    let method = method_label(request.method());
-    let mut response = next.run(request).await;
-
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Unlisted paste URLs are secrets: never leak them to other sites through Referer.
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(web::CSP));
-    headers
-        .entry(HeaderName::from_static("x-frame-options"))
-        .or_insert(HeaderValue::from_static("DENY"));
-
-    // Static labels: no allocation per request.
-    metrics::histogram!(
-        "pastebin_http_request_duration_seconds",
-        "route" => route,
-        "method" => method,
-        "status" => status_label(response.status()),
-    )
-    .record(start.elapsed().as_secs_f64());
-    response
-}
-
-/// The route a path belongs to (this runs before routing, so `MatchedPath` is not known yet).
-fn route_label(path: &str) -> &'static str {
-    match path {
-        "/" => "/",
-        "/graphql" => "/graphql",
-        "/graphql/ws" => "/graphql/ws",
-        "/api/v1/paste" => "/api/v1/paste",
-        "/api/v1/stats/hits" => "/api/v1/stats/hits",
-        "/healthz" => "/healthz",
-        "/readyz" => "/readyz",
-        "/metrics" => "/metrics",
-        p if p.starts_with("/raw/") => "/raw/{id}",
-        _ => "web",
-    }
-}
-
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-fn status_label(status: axum::http::StatusCode) -> &'static str {
-    match status.as_u16() {
-        200 => "200",
-        201 => "201",
-        101 => "101",
-        304 => "304",
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        405 => "405",
-        413 => "413",
-        429 => "429",
-        500 => "500",
-        503 => "503",
-        s if s < 400 => "other_ok",
-        _ => "other_error",
-    }
-}
-
-fn client_ip(trusted_header: &str, request: &Request) -> IpAddr {
-    if !trusted_header.is_empty()
-        && let Some(ip) = request
-            .headers()
-            .get(trusted_header)
-            .and_then(|v| v.to_str().ok())
-            // The right-most entry is the one our trusted proxy wrote.
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
 }
 
 /// Serves `/metrics` alone (the separate metrics listener of `PASTEBIN_METRICS_ADDR`).
