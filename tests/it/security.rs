@@ -630,3 +630,31 @@ async fn metrics_can_live_on_their_own_listener_off_the_public_port() {
         "{private}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwks_file_selects_the_identity_providers_key_by_kid() {
+    let pem = std::fs::read(fixture("idp_rsa.pem")).unwrap();
+    let key = EncodingKey::from_rsa_pem(&pem).unwrap();
+    let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some("idp-key-1".into());
+    let dir = std::env::temp_dir().join(unique("pastebin-jwks-"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, json!({ "keys": [jwk] }).to_string()).unwrap();
+    let app = TestApp::spawn_with(|c| c.jwks_file = Some(jwks.clone())).await;
+
+    let mut claims = claims(&app, "jwks-subject", 3600);
+    claims["preferred_username"] = json!("Dana");
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("idp-key-1".into());
+    let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    assert_eq!(me(&app, &token).await["data"]["me"]["username"], "Dana");
+
+    header.kid = Some("unknown-key".into());
+    let wrong_kid = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+    assert_eq!(
+        error_code(&me(&app, &wrong_kid).await),
+        Some("UNAUTHENTICATED")
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
