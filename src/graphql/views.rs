@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use futures_util::stream;
 
+use super::pastes::limit;
 use super::{app, viewer};
 use crate::cache::pubsub::ViewEvent;
+use crate::cache::ratelimit::Budget;
 
 /// At most this many updates per second reach one subscriber; bursts are coalesced.
 const MIN_UPDATE_GAP: Duration = Duration::from_millis(100);
@@ -34,6 +36,7 @@ impl StatsQuery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> async_graphql::Result<Vec<PasteStat>> {
+        limit(ctx, Budget::Read).await?;
         let rows = app(ctx).paste_stats(viewer(ctx), &id, from, to).await?;
         Ok(rows
             .into_iter()

@@ -151,6 +151,7 @@ struct Hits {
 
 pub async fn hits(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Authenticated(viewer): Authenticated,
     query: Result<Query<HitsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
@@ -158,6 +159,7 @@ pub async fn hits(
     let id = query
         .shortlink
         .ok_or_else(|| AppError::bad_input("shortlink is required"))?;
+    state.app.limits.check_read(ip)?;
     let period = query
         .period
         .ok_or_else(|| AppError::bad_input("period is required (YYYY-MM)"))?;
