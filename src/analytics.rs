@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use crate::App;
 use crate::auth::Viewer;
 use crate::cache::analytics as pending;
+use crate::cache::pubsub::ViewEvent;
 use crate::db::analytics as q;
 use crate::error::{AppError, AppResult};
 use crate::pastes::{self, Visibility};
@@ -15,7 +16,29 @@ use crate::pastes::{self, Visibility};
 /// Longest range `pasteStats` answers in one call.
 pub const MAX_RANGE_HOURS: i64 = 24 * 62;
 
+/// A live view count a viewer may watch.
+pub struct ViewWatch {
+    pub counts: tokio::sync::watch::Receiver<ViewEvent>,
+    /// When the paste expires (its watchers end then).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 impl App {
+    /// The live total of views of a paste (Redis plus what this process has not flushed).
+    pub async fn view_count(&self, id: &str) -> u64 {
+        self.views.total(id).await
+    }
+
+    /// The live view count of a paste this viewer may see, from now on.
+    pub async fn watch_views(&self, viewer: &Viewer, id: &str) -> AppResult<ViewWatch> {
+        let loaded = self.find_paste(viewer, id).await?;
+        let expires_at = loaded.meta().row.expires_at;
+        Ok(ViewWatch {
+            counts: self.hub.watch(id).await,
+            expires_at,
+        })
+    }
+
     /// Views per hour of one paste in `[from, to)`; hours without views are left out. The
     /// owner may see them, and anyone for a public paste.
     pub async fn paste_stats(

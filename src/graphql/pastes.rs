@@ -148,7 +148,7 @@ impl PasteObject {
 
     /// Live total of views.
     async fn views(&self, ctx: &Context<'_>) -> i64 {
-        app(ctx).views.total(&self.meta().row.id).await as i64
+        app(ctx).view_count(&self.meta().row.id).await as i64
     }
 
     /// Owner's username; null for anonymous pastes.

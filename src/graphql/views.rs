@@ -57,10 +57,8 @@ impl ViewSubscription {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<impl Stream<Item = i64> + use<>> {
-        let app = app(ctx);
-        let loaded = app.find_paste(viewer(ctx), &id).await?;
-        let expires_at = loaded.meta().row.expires_at;
-        let rx = app.hub.watch(&id).await;
+        let watch = app(ctx).watch_views(viewer(ctx), &id).await?;
+        let (rx, expires_at) = (watch.counts, watch.expires_at);
         let until_expiry = move || {
             let left = expires_at.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
             async move {
