@@ -9,11 +9,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
 use super::{AppState, Authenticated, ClientIp};
-use crate::cache::content_tag;
 use crate::cache::ratelimit::Budget;
 use crate::db::models::PasteMeta;
 use crate::error::AppError;
-use crate::pastes::{Loaded, NewPasteInput, Visibility};
+use crate::pastes::{NewPasteInput, Visibility};
 
 /// Raw responses render nothing and run nothing.
 const RAW_CSP: &str = "default-src 'none'; sandbox";
@@ -50,10 +49,7 @@ pub async fn get_raw(
 ) -> Result<Response, AppError> {
     state.app.limits.check_read(ip)?;
     let (loaded, body) = state.app.read_content(&viewer, &id).await?;
-    let etag = match &loaded {
-        Loaded::Plain(p) => p.etag.clone(),
-        Loaded::Guarded(meta) => content_tag(meta),
-    };
+    let etag = loaded.etag();
     if if_none_match.matches(&etag) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
         r.headers_mut().insert(header::ETAG, etag_value(etag));

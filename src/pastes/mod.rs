@@ -96,6 +96,14 @@ impl Loaded {
             Self::Guarded(m) => m,
         }
     }
+
+    /// A strong validator of the content (made once per cache entry for plain pastes).
+    pub fn etag(&self) -> Bytes {
+        match self {
+            Self::Plain(p) => p.etag.clone(),
+            Self::Guarded(meta) => crate::cache::content_tag(meta),
+        }
+    }
 }
 
 enum InsertOutcome {
