@@ -386,6 +386,19 @@ impl TestApp {
         }
     }
 
+    /// POSTs a JSON body to `/graphql` as it is (batches, persisted-query hashes, …).
+    pub async fn post_graphql(&self, body: &Value) -> Value {
+        self.http
+            .post(self.url("/graphql"))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// `/readyz` as JSON.
     pub async fn readyz(&self) -> Value {
         self.http

@@ -506,41 +506,16 @@ async fn automatic_persisted_queries_work_for_clients_that_send_hashes() {
     let query = "{ limits { maxBytes } }";
     let hash = hex::encode(Sha256::digest(query));
     let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    let first: Value = app
-        .http
-        .post(app.url("/graphql"))
-        .json(&json!({ "extensions": ext }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let first: Value = app.post_graphql(&json!({ "extensions": ext })).await;
     assert_eq!(
         first["errors"][0]["message"], "PersistedQueryNotFound",
         "{first}"
     );
     let register: Value = app
-        .http
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query, "extensions": ext }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .post_graphql(&json!({ "query": query, "extensions": ext }))
+        .await;
     assert!(register["errors"].is_null(), "{register}");
-    let by_hash: Value = app
-        .http
-        .post(app.url("/graphql"))
-        .json(&json!({ "extensions": ext }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_hash: Value = app.post_graphql(&json!({ "extensions": ext })).await;
     assert_eq!(
         by_hash["data"]["limits"]["maxBytes"],
         10 * 1024 * 1024,
