@@ -38,6 +38,8 @@ run: stack web
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets --locked -- -D warnings
+	# The server build, without the test-support feature the tests turn on.
+	cargo clippy --locked -- -D warnings
 
 test-rust: stack
 	eval "$$($(STACK) env)"; cargo nextest run --locked --no-fail-fast

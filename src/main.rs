@@ -68,18 +68,17 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
-    telemetry::init_logging(&config.log, config.log_format);
+    telemetry::init_logging(&config.server.log, config.server.log_format);
     telemetry::metrics();
-    let addr = config.addr;
+    let addr = config.server.addr;
     let app = App::build(config)?;
     let workers =
-        with_workers.then(|| tokio::spawn(jobs::run(Arc::clone(&app), app.shutdown.clone())));
+        with_workers.then(|| tokio::spawn(jobs::run(Arc::clone(&app), app.shutdown().clone())));
     let listener = listen(addr)?;
     tracing::info!(%addr, workers = with_workers, "serving");
     http::serve(listener, Arc::clone(&app), shutdown_signal()).await?;
     tracing::info!("stopped accepting; flushing");
-    app.shutdown.cancel();
-    app.views.flush().await;
+    app.stop().await;
     if let Some(w) = workers {
         w.await??;
     }
@@ -87,17 +86,17 @@ async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
 }
 
 async fn worker(config: Config) -> anyhow::Result<()> {
-    telemetry::init_logging(&config.log, config.log_format);
+    telemetry::init_logging(&config.server.log, config.server.log_format);
     telemetry::metrics();
     let app = App::build(config)?;
     serve_metrics(&app).await?;
-    let stop = app.shutdown.clone();
+    let stop = app.shutdown().clone();
     tokio::spawn(async move {
         shutdown_signal().await;
         stop.cancel();
     });
-    jobs::run(Arc::clone(&app), app.shutdown.clone()).await?;
-    app.views.flush().await;
+    jobs::run(Arc::clone(&app), app.shutdown().clone()).await?;
+    app.stop().await;
     Ok(())
 }
 
@@ -116,10 +115,10 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener
 
 /// Starts the separate `/metrics` listener when `PASTEBIN_METRICS_ADDR` is set.
 async fn serve_metrics(app: &Arc<App>) -> anyhow::Result<()> {
-    if let Some(addr) = app.config.metrics_socket()? {
+    if let Some(addr) = app.config().server.metrics_socket()? {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "metrics listener");
-        let stop = app.shutdown.clone();
+        let stop = app.shutdown().clone();
         tokio::spawn(http::serve_metrics(listener, Arc::clone(app), async move {
             stop.cancelled().await
         }));
@@ -128,21 +127,8 @@ async fn serve_metrics(app: &Arc<App>) -> anyhow::Result<()> {
 }
 
 async fn run_migrations(config: Config) -> anyhow::Result<()> {
-    telemetry::init_logging(&config.log, config.log_format);
-    if config.read_only {
-        tracing::info!("read-only mode: migrations skipped");
-        return Ok(());
-    }
-    let main_url = pastebin::db::primary_url(&config);
-    let ca = config.db_ca_file.as_deref();
-    let n = migrate::run_with_tls(&main_url, migrate::MAIN, ca).await?;
-    tracing::info!(applied = n, "main database migrated");
-    if !config.analytics_database_url.is_empty() {
-        let n =
-            migrate::run_with_tls(&config.analytics_database_url, migrate::ANALYTICS, ca).await?;
-        tracing::info!(applied = n, "analytics database migrated");
-    }
-    Ok(())
+    telemetry::init_logging(&config.server.log, config.server.log_format);
+    migrate::run_configured(&config).await
 }
 
 /// SIGTERM (Kubernetes) or Ctrl-C.

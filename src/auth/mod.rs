@@ -1,4 +1,5 @@
-//! Who is asking: JWT verification and issuing, password hashing, and the [`Viewer`].
+//! Tokens and passwords: JWT verification and issuing, and password hashing ([`password`]).
+//! No store is used here; [`crate::services::accounts`] turns a verified token into a caller.
 //!
 //! Tokens we issue are HS256 with `PASTEBIN_JWT_SECRET`. An external identity provider's
 //! RS256/EdDSA tokens are accepted when its public key (PEM) or JWKS is configured. Every key
@@ -17,24 +18,9 @@ use uuid::Uuid;
 
 use crate::config::{Config, Profile};
 use crate::error::AppError;
+use crate::ids;
 
 const LEEWAY_SECS: u64 = 30;
-
-/// The person (or not) behind a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Viewer {
-    Anonymous,
-    User { id: Uuid, username: String },
-}
-
-impl Viewer {
-    pub fn user_id(&self) -> Option<Uuid> {
-        match self {
-            Self::Anonymous => None,
-            Self::User { id, .. } => Some(*id),
-        }
-    }
-}
 
 /// Claims of a token. `sub` is our user id for tokens we issue, or the identity provider's
 /// subject for external ones.
@@ -80,14 +66,16 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let profile = config.server.profile;
+        let config = &config.auth;
         let secret = if config.jwt_secret.is_empty() {
-            if config.profile == Profile::Production {
+            if profile == Profile::Production {
                 anyhow::bail!("PASTEBIN_JWT_SECRET is required in the production profile");
             }
             tracing::warn!(
                 "PASTEBIN_JWT_SECRET is empty: using a random secret; tokens end with this process"
             );
-            crate::pastes::id::random_base62(43).into_bytes()
+            ids::random_base62(43).into_bytes()
         } else {
             config.jwt_secret.as_bytes().to_vec()
         };
@@ -156,7 +144,7 @@ impl Auth {
             mac.update(p.as_bytes());
             mac.update(&[0]);
         }
-        crate::pastes::id::base62_of(&mac.finalize().into_bytes(), crate::pastes::id::TOKEN_LEN)
+        ids::base62_of(&mac.finalize().into_bytes(), ids::TOKEN_LEN)
     }
 
     /// A token for one of our users.
@@ -224,7 +212,7 @@ mod tests {
 
     fn auth() -> Auth {
         let mut c = Config::for_database("postgres://x");
-        c.jwt_secret = "s".repeat(32);
+        c.auth.jwt_secret = "s".repeat(32);
         Auth::new(&c).unwrap()
     }
 

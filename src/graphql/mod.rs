@@ -1,33 +1,26 @@
-//! The GraphQL API: one module per domain, merged here.
+//! The GraphQL API: one module per domain, merged here. Resolvers call the services with the
+//! request's [`Caller`]; they never reach a store.
 //!
-//! Errors: resolvers return [`AppError`]s (through `?`); the [`ErrorCodes`] extension gives
-//! every error in a response its `extensions.code`, so no error leaves without one. Errors
-//! async-graphql raises itself (syntax, validation, limits) are the client's: `BAD_USER_INPUT`.
+//! Errors: resolvers return [`AppError`](crate::error::AppError)s (through `?`); the
+//! [`errors::ErrorCodes`] extension gives every error in a response its `extensions.code`, so
+//! no error leaves without one.
 //!
 //! Limits: depth 16 (the standard introspection query needs 13), complexity 1000 with list
-//! fields counted per item, 50 aliases per document, 10 operations per batch (in the HTTP
-//! handler), 32 levels of parser recursion.
+//! fields counted per item, 50 aliases per document ([`documents`]), 10 operations per batch
+//! (in the HTTP handler), 32 levels of parser recursion.
 
+mod documents;
+mod errors;
 mod pastes;
 mod users;
 mod views;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe,
-};
-use async_graphql::futures_util::stream::BoxStream;
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    MergedObject, MergedSubscription, Response, Schema, SchemaBuilder, ServerError, ServerResult,
-    Variables,
-};
-use futures_util::StreamExt;
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::App;
-use crate::auth::Viewer;
-use crate::error::{AppError, ErrorCode};
+use crate::caller::Caller;
 
 pub use pastes::PasteObject;
 
@@ -58,7 +51,8 @@ pub fn schema_builder(introspection: bool) -> SchemaBuilder<Query, Mutation, Sub
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(10)
-    .extension(ErrorCodes::default())
+    .extension(errors::ErrorCodes)
+    .extension(documents::ParsedDocuments::default())
     .extension(
         async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries::new(
             async_graphql::extensions::apollo_persisted_queries::LruCacheStorage::new(1024),
@@ -72,7 +66,9 @@ pub fn schema_builder(introspection: bool) -> SchemaBuilder<Query, Mutation, Sub
 
 /// The schema that serves requests.
 pub fn schema(app: Arc<App>) -> AppSchema {
-    schema_builder(app.config.introspection).data(app).finish()
+    schema_builder(app.config().server.introspection)
+        .data(app)
+        .finish()
 }
 
 /// The SDL committed in `graphql/schema.graphql`.
@@ -80,152 +76,11 @@ pub fn sdl() -> String {
     schema_builder(true).finish().sdl()
 }
 
-pub(crate) fn app<'a>(ctx: &async_graphql::Context<'a>) -> &'a Arc<App> {
+fn app<'a>(ctx: &async_graphql::Context<'a>) -> &'a Arc<App> {
     ctx.data_unchecked::<Arc<App>>()
 }
 
-pub(crate) fn viewer<'a>(ctx: &async_graphql::Context<'a>) -> &'a Viewer {
-    ctx.data_opt::<Viewer>().unwrap_or(&Viewer::Anonymous)
-}
-
-/// Queries up to this size are kept parsed: clients send the same few documents over and
-/// over, and parsing was 15% of the server's CPU on a cached `paste(id)` read.
-const MAX_CACHED_QUERY: usize = 16 * 1024;
-
-/// Gives every error its code and hides what must not leak; refuses alias bombs at parse; keeps
-/// parsed documents.
-#[derive(Clone)]
-struct ErrorCodes {
-    parsed: moka::sync::Cache<String, ExecutableDocument>,
-}
-
-impl Default for ErrorCodes {
-    fn default() -> Self {
-        Self {
-            parsed: moka::sync::Cache::builder()
-                .max_capacity(4 * 1024 * 1024)
-                .weigher(|query: &String, _| u32::try_from(query.len() * 4).unwrap_or(u32::MAX))
-                .build(),
-        }
-    }
-}
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(self.clone())
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodes {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        with_codes(next.run(ctx).await)
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream).map(with_codes).boxed()
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        if let Some(doc) = self.parsed.get(query) {
-            return Ok(doc);
-        }
-        let doc = next.run(ctx, query, variables).await?;
-        let aliases: usize = doc
-            .operations
-            .iter()
-            .map(|(_, op)| count_aliases(&op.node.selection_set.node))
-            .chain(
-                doc.fragments
-                    .values()
-                    .map(|f| count_aliases(&f.node.selection_set.node)),
-            )
-            .sum();
-        if aliases > MAX_ALIASES {
-            return Err(ServerError::new(
-                format!("too many aliases (limit {MAX_ALIASES})"),
-                None,
-            ));
-        }
-        if query.len() <= MAX_CACHED_QUERY {
-            self.parsed.insert(query.to_owned(), doc.clone());
-        }
-        Ok(doc)
-    }
-}
-
-fn count_aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|s| match &s.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
-            }
-            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
-}
-
-fn with_codes(mut response: Response) -> Response {
-    for e in &mut response.errors {
-        let (code, retry_after) = match e.source::<AppError>() {
-            Some(app_error) => {
-                app_error.log();
-                (app_error.code(), app_error.retry_after())
-            }
-            None if e
-                .extensions
-                .as_ref()
-                .is_some_and(|x| x.get("code").is_some()) =>
-            {
-                continue;
-            }
-            // Raised by async-graphql before or around the resolvers: the request's fault.
-            None if e.path.is_empty() || e.message.starts_with("Failed to parse") => {
-                (ErrorCode::BadUserInput, None)
-            }
-            None => {
-                tracing::error!(error = %e.message, path = ?e.path, "unclassified GraphQL error");
-                e.message = "internal error".into();
-                (ErrorCode::InternalServerError, None)
-            }
-        };
-        let ext = e.extensions.get_or_insert_with(Default::default);
-        ext.set("code", code.as_str());
-        if let Some(s) = retry_after {
-            ext.set("retryAfter", s);
-        }
-    }
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aliases_are_counted_through_nesting() {
-        let doc = async_graphql::parser::parse_query(
-            "{ a: paste(id: \"1\") { b: id c: title } d: limits { maxBytes } }",
-        )
-        .unwrap();
-        let n: usize = doc
-            .operations
-            .iter()
-            .map(|(_, op)| count_aliases(&op.node.selection_set.node))
-            .sum();
-        assert_eq!(n, 4);
-    }
+/// The caller of this request or connection (set by the transport).
+fn caller<'a>(ctx: &async_graphql::Context<'a>) -> async_graphql::Result<&'a Caller> {
+    ctx.data::<Caller>()
 }

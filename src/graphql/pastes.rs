@@ -1,19 +1,12 @@
 //! Pastes: `paste`, `recentPastes`, `limits`, `createPaste`, `deletePaste`, `revealPaste`.
 
-use std::sync::Arc;
-
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{app, viewer};
-use crate::cache::CachedPaste;
-use crate::cache::ratelimit::Budget;
-use crate::db::models::PasteMeta;
-use crate::db::pastes::Listing;
+use super::{app, caller};
 use crate::error::AppError;
-use crate::http::ClientIp;
-use crate::pastes::{self, Loaded, NewPasteInput};
+use crate::pastes::{self, Content, NewPaste, Page, Paste};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "Visibility")]
@@ -46,84 +39,86 @@ impl From<pastes::Visibility> for GqlVisibility {
     }
 }
 
-/// A paste as GraphQL shows it, and how it gets its content when asked.
-#[derive(Clone)]
-pub enum PasteObject {
-    /// Found for this viewer (body included unless guarded).
-    Loaded(Loaded),
-    /// Listed: metadata only; the content is looked up if a client selects it.
-    Listed(PasteMeta),
-    /// Already read for this viewer (just created, or revealed): no further view counted.
-    Known(Arc<CachedPaste>),
+/// How a paste object came to be, which decides what reading its content costs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Looked up for this caller: reading the content counts a view.
+    Found,
+    /// From a listing: reading the content is charged per paste, then counts a view.
+    Listed,
+    /// Already read for this caller (just created, or revealed): no further view counted.
+    Known,
 }
 
-impl PasteObject {
-    fn meta(&self) -> &PasteMeta {
-        match self {
-            Self::Loaded(loaded) => loaded.meta(),
-            Self::Listed(meta) => meta,
-            Self::Known(paste) => &paste.meta,
-        }
-    }
+/// A paste as GraphQL shows it.
+#[derive(Clone)]
+pub struct PasteObject {
+    paste: Paste,
+    origin: Origin,
 }
 
 #[Object(name = "Paste")]
 impl PasteObject {
     async fn id(&self) -> ID {
-        ID(self.meta().row.id.clone())
+        ID(self.paste.id().to_owned())
     }
 
     /// Web page of the paste.
     async fn url(&self, ctx: &Context<'_>) -> String {
-        format!("{}/p/{}", app(ctx).config.base_url(), self.meta().row.id)
+        format!(
+            "{}/p/{}",
+            app(ctx).config().server.base_url(),
+            self.paste.id()
+        )
     }
 
     /// Raw text URL.
     async fn raw_url(&self, ctx: &Context<'_>) -> String {
-        format!("{}/raw/{}", app(ctx).config.base_url(), self.meta().row.id)
+        format!(
+            "{}/raw/{}",
+            app(ctx).config().server.base_url(),
+            self.paste.id()
+        )
     }
 
     async fn title(&self) -> Option<&str> {
-        self.meta().row.title.as_deref()
+        self.paste.title()
     }
 
     /// Syntax language hint, e.g. 'rust'; null = plain text.
     async fn language(&self) -> Option<&str> {
-        self.meta().row.language.as_deref()
+        self.paste.language()
     }
 
     async fn visibility(&self) -> GqlVisibility {
-        pastes::Visibility::from_db(self.meta().row.visibility).into()
+        self.paste.visibility().into()
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.meta().row.created_at
+        self.paste.created_at()
     }
 
     /// Null = never expires.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.meta().row.expires_at
+        self.paste.expires_at()
     }
 
     /// Size of the content in bytes (UTF-8).
     async fn size_bytes(&self) -> i32 {
-        self.meta().row.size_bytes
+        self.paste.size_bytes()
     }
 
     async fn burn_after_reading(&self) -> bool {
-        self.meta().row.burn_after_reading
+        self.paste.burn_after_reading()
     }
 
     async fn max_views(&self) -> Option<i32> {
-        self.meta().row.max_views
+        self.paste.max_views()
     }
 
     /// For maxViews pastes: how many reads remain. Null otherwise.
     async fn remaining_views(&self) -> Option<i32> {
-        self.meta()
-            .row
-            .max_views
-            .map(|max| (max - self.meta().row.views_used).max(0))
+        self.paste.remaining_views()
     }
 
     /// The text. Reading it counts one view. Null for a burn-after-reading paste that has
@@ -131,47 +126,48 @@ impl PasteObject {
     /// a maxViews paste, reading it spends one of the remaining views.
     #[graphql(complexity = 5)]
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let app = app(ctx);
-        let viewer = viewer(ctx);
-        let body = match self {
-            Self::Known(paste) => Some(paste.body.clone()),
-            Self::Loaded(loaded) => app.deliver(viewer, loaded).await?,
-            Self::Listed(meta) => {
-                let loaded = app.find_paste(viewer, &meta.row.id).await?;
-                app.deliver(viewer, &loaded).await?
-            }
+        let pastes = app(ctx).pastes();
+        let caller = caller(ctx)?;
+        let content: Option<Content> = match self.origin {
+            Origin::Known => self.paste.content().cloned(),
+            Origin::Found => pastes.open(caller, &self.paste).await?,
+            Origin::Listed => pastes.open_listed(caller, &self.paste).await?,
         };
-        Ok(body
-            .map(|b| String::from_utf8(b.to_vec()).map_err(AppError::internal))
+        Ok(content
+            .map(|c| String::from_utf8(c.text.to_vec()).map_err(AppError::internal))
             .transpose()?)
     }
 
     /// Live total of views.
     async fn views(&self, ctx: &Context<'_>) -> i64 {
-        app(ctx).view_count(&self.meta().row.id).await as i64
+        app(ctx).view_stats().live_total(self.paste.id()).await as i64
     }
 
     /// Owner's username; null for anonymous pastes.
     async fn author(&self) -> Option<&str> {
-        self.meta().author.as_deref()
+        self.paste.author()
     }
 
     /// True when the signed-in viewer owns this paste (may delete it without a token).
-    async fn viewer_is_owner(&self, ctx: &Context<'_>) -> bool {
-        pastes::is_owner(self.meta(), viewer(ctx))
+    async fn viewer_is_owner(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self.paste.is_owned_by(&caller(ctx)?.viewer))
     }
 }
 
 pub type PasteConnection = Connection<String, PasteObject>;
 
 /// One page of pastes as a connection.
-pub(super) fn connection(page: pastes::Page, has_previous: bool) -> PasteConnection {
+pub(super) fn connection(page: Page, has_previous: bool) -> PasteConnection {
     let mut c = Connection::new(has_previous, page.has_next);
-    c.edges.extend(
-        page.items
-            .into_iter()
-            .map(|meta| Edge::new(pastes::encode_cursor(&meta), PasteObject::Listed(meta))),
-    );
+    c.edges.extend(page.items.into_iter().map(|paste| {
+        Edge::new(
+            paste.cursor(),
+            PasteObject {
+                paste,
+                origin: Origin::Listed,
+            },
+        )
+    }));
     c
 }
 
@@ -200,10 +196,18 @@ pub struct PasteQuery;
 impl PasteQuery {
     /// A paste by id. NOT_FOUND for unknown, expired, deleted, or private-and-not-yours.
     async fn paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PasteObject>> {
-        let app = app(ctx);
-        limit(ctx, Budget::Read).await?;
-        let loaded = app.find_paste(viewer(ctx), &id).await?;
-        Ok(Some(PasteObject::Loaded(loaded)))
+        let pastes = app(ctx).pastes();
+        let caller = caller(ctx)?;
+        // Only a reader of the content pays for loading it.
+        let paste = if ctx.look_ahead().field("content").exists() {
+            pastes.find_with_content(caller, &id).await?
+        } else {
+            pastes.find(caller, &id).await?
+        };
+        Ok(Some(PasteObject {
+            paste,
+            origin: Origin::Found,
+        }))
     }
 
     /// Public pastes, newest first.
@@ -215,26 +219,23 @@ impl PasteQuery {
         after: Option<String>,
     ) -> async_graphql::Result<PasteConnection> {
         let page = app(ctx)
-            .list_pastes(
-                Listing::Public,
-                first.unwrap_or(20).into(),
-                after.as_deref(),
-            )
+            .pastes()
+            .recent(caller(ctx)?, first.unwrap_or(20).into(), after.as_deref())
             .await?;
         Ok(connection(page, after.is_some()))
     }
 
     /// Server limits, for clients to show before submitting.
     async fn limits(&self, ctx: &Context<'_>) -> Limits {
-        let c = &app(ctx).config;
+        let c = app(ctx).config();
         Limits {
-            max_bytes: c.max_bytes as i64,
-            min_expires_in: c.min_expiry_secs,
-            max_expires_in: c.max_expiry_secs,
-            allow_never_expire: c.allow_never_expire,
-            allow_anonymous: c.allow_anonymous,
+            max_bytes: c.limits.max_bytes as i64,
+            min_expires_in: c.limits.min_expiry_secs,
+            max_expires_in: c.limits.max_expiry_secs,
+            allow_never_expire: c.limits.allow_never_expire,
+            allow_anonymous: c.limits.allow_anonymous,
             max_views_limit: pastes::MAX_VIEWS_LIMIT,
-            read_only: c.read_only,
+            read_only: c.server.read_only,
         }
     }
 }
@@ -257,6 +258,21 @@ pub struct CreatePasteInput {
     idempotency_key: Option<String>,
 }
 
+impl From<CreatePasteInput> for NewPaste {
+    fn from(input: CreatePasteInput) -> Self {
+        Self {
+            content: input.content,
+            title: input.title,
+            language: input.language,
+            expires_in: input.expires_in,
+            visibility: input.visibility.into(),
+            burn_after_reading: input.burn_after_reading,
+            max_views: input.max_views,
+            idempotency_key: input.idempotency_key,
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct CreatePastePayload {
     paste: PasteObject,
@@ -274,25 +290,12 @@ impl PasteMutation {
         ctx: &Context<'_>,
         input: CreatePasteInput,
     ) -> async_graphql::Result<CreatePastePayload> {
-        let app = app(ctx);
-        limit(ctx, Budget::Create).await?;
-        let created = app
-            .create_paste(
-                viewer(ctx),
-                NewPasteInput {
-                    content: input.content,
-                    title: input.title,
-                    language: input.language,
-                    expires_in: input.expires_in,
-                    visibility: input.visibility.into(),
-                    burn_after_reading: input.burn_after_reading,
-                    max_views: input.max_views,
-                    idempotency_key: input.idempotency_key,
-                },
-            )
-            .await?;
+        let created = app(ctx).pastes().create(caller(ctx)?, input.into()).await?;
         Ok(CreatePastePayload {
-            paste: PasteObject::Known(created.paste),
+            paste: PasteObject {
+                paste: created.paste,
+                origin: Origin::Known,
+            },
             delete_token: created.delete_token,
         })
     }
@@ -305,26 +308,18 @@ impl PasteMutation {
         delete_token: Option<String>,
     ) -> async_graphql::Result<bool> {
         app(ctx)
-            .delete_paste(viewer(ctx), &id, delete_token.as_deref())
+            .pastes()
+            .delete(caller(ctx)?, &id, delete_token.as_deref())
             .await?;
         Ok(true)
     }
 
     /// Reads a burn-after-reading paste once: returns it with its content, then it is gone.
     async fn reveal_paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PasteObject> {
-        let app = app(ctx);
-        limit(ctx, Budget::Read).await?;
-        Ok(PasteObject::Known(
-            app.reveal_paste(viewer(ctx), &id).await?,
-        ))
+        let paste = app(ctx).pastes().reveal(caller(ctx)?, &id).await?;
+        Ok(PasteObject {
+            paste,
+            origin: Origin::Known,
+        })
     }
-}
-
-/// Takes this request from a budget: per client IP, and per user when signed in.
-pub(super) async fn limit(ctx: &Context<'_>, budget: Budget) -> Result<(), AppError> {
-    let ip = ctx.data_opt::<ClientIp>().map(|ClientIp(ip)| *ip);
-    app(ctx)
-        .limits
-        .check_request(budget, ip, viewer(ctx).user_id())
-        .await
 }

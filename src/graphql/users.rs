@@ -4,12 +4,10 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::pastes::{PasteConnection, connection, limit};
-use super::{app, viewer};
+use super::pastes::{PasteConnection, connection};
+use super::{app, caller};
 use crate::accounts::Session;
-use crate::auth::Viewer;
-use crate::cache::ratelimit::Budget;
-use crate::db::pastes::Listing;
+use crate::caller::Viewer;
 use crate::error::AppError;
 
 pub struct User {
@@ -32,8 +30,7 @@ impl User {
         if let Some(t) = self.created_at {
             return Ok(t);
         }
-        let user = app(ctx).user(self.id).await?;
-        Ok(user.created_at)
+        Ok(app(ctx).accounts().account(self.id).await?.created_at)
     }
 
     /// The user's own pastes, newest first. Only readable by the user themself.
@@ -44,15 +41,13 @@ impl User {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PasteConnection> {
-        if viewer(ctx).user_id() != Some(self.id) {
+        let caller = caller(ctx)?;
+        if caller.user_id() != Some(self.id) {
             return Err(AppError::Forbidden("only the user can list their pastes").into());
         }
         let page = app(ctx)
-            .list_pastes(
-                Listing::Owner(self.id),
-                first.unwrap_or(20).into(),
-                after.as_deref(),
-            )
+            .pastes()
+            .mine(caller, first.unwrap_or(20).into(), after.as_deref())
             .await?;
         Ok(connection(page, after.is_some()))
     }
@@ -73,9 +68,9 @@ impl From<Session> for AuthPayload {
             token: s.token,
             expires_at: s.expires_at,
             user: User {
-                id: s.user.id,
-                username: s.user.username,
-                created_at: Some(s.user.created_at),
+                id: s.account.id,
+                username: s.account.username,
+                created_at: Some(s.account.created_at),
             },
         }
     }
@@ -87,15 +82,15 @@ pub struct UserQuery;
 #[Object]
 impl UserQuery {
     /// The signed-in user; null when anonymous.
-    async fn me(&self, ctx: &Context<'_>) -> Option<User> {
-        match viewer(ctx) {
-            Viewer::User { id, username } => Some(User {
-                id: *id,
-                username: username.clone(),
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        Ok(match &caller(ctx)?.viewer {
+            Viewer::User(u) => Some(User {
+                id: u.id,
+                username: u.username.clone(),
                 created_at: None,
             }),
             Viewer::Anonymous => None,
-        }
+        })
     }
 
     /// The signed-in user's pastes, newest first (UNAUTHENTICATED when anonymous).
@@ -106,15 +101,9 @@ impl UserQuery {
         #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PasteConnection> {
-        let owner = viewer(ctx)
-            .user_id()
-            .ok_or(AppError::Unauthenticated("sign in to list your pastes"))?;
         let page = app(ctx)
-            .list_pastes(
-                Listing::Owner(owner),
-                first.unwrap_or(20).into(),
-                after.as_deref(),
-            )
+            .pastes()
+            .mine(caller(ctx)?, first.unwrap_or(20).into(), after.as_deref())
             .await?;
         Ok(connection(page, after.is_some()))
     }
@@ -133,9 +122,11 @@ impl UserMutation {
         username: String,
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
-        let app = app(ctx);
-        limit(ctx, Budget::Auth).await?;
-        Ok(app.register(&username, password).await?.into())
+        let session = app(ctx)
+            .accounts()
+            .register(caller(ctx)?, &username, password)
+            .await?;
+        Ok(session.into())
     }
 
     /// Signs in. Unknown user and wrong password get the same answer.
@@ -145,8 +136,10 @@ impl UserMutation {
         username: String,
         password: String,
     ) -> async_graphql::Result<AuthPayload> {
-        let app = app(ctx);
-        limit(ctx, Budget::Auth).await?;
-        Ok(app.login(&username, password).await?.into())
+        let session = app(ctx)
+            .accounts()
+            .login(caller(ctx)?, &username, password)
+            .await?;
+        Ok(session.into())
     }
 }

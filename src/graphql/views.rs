@@ -1,20 +1,10 @@
-//! View counts: `pasteStats` (hourly, from the analytics database) and the live
-//! `pasteViews` subscription.
-
-use std::time::Duration;
+//! View counts: `pasteStats` (hourly) and the live `pasteViews` subscription.
 
 use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use futures_util::Stream;
-use futures_util::stream;
+use futures_util::{Stream, StreamExt};
 
-use super::pastes::limit;
-use super::{app, viewer};
-use crate::cache::pubsub::ViewEvent;
-use crate::cache::ratelimit::Budget;
-
-/// At most this many updates per second reach one subscriber; bursts are coalesced.
-const MIN_UPDATE_GAP: Duration = Duration::from_millis(100);
+use super::{app, caller};
 
 #[derive(SimpleObject)]
 pub struct PasteStat {
@@ -36,11 +26,16 @@ impl StatsQuery {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> async_graphql::Result<Vec<PasteStat>> {
-        limit(ctx, Budget::Read).await?;
-        let rows = app(ctx).paste_stats(viewer(ctx), &id, from, to).await?;
+        let rows = app(ctx)
+            .view_stats()
+            .hourly(caller(ctx)?, &id, from, to)
+            .await?;
         Ok(rows
             .into_iter()
-            .map(|(hour, views)| PasteStat { hour, views })
+            .map(|r| PasteStat {
+                hour: r.hour,
+                views: r.views,
+            })
             .collect())
     }
 }
@@ -57,38 +52,7 @@ impl ViewSubscription {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<impl Stream<Item = i64> + use<>> {
-        let watch = app(ctx).watch_views(viewer(ctx), &id).await?;
-        let (rx, expires_at) = (watch.counts, watch.expires_at);
-        let until_expiry = move || {
-            let left = expires_at.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
-            async move {
-                match left {
-                    Some(d) => tokio::time::sleep(d).await,
-                    None => std::future::pending().await,
-                }
-            }
-        };
-        // Wait for a change first, then for what is left of the gap since the last update: at
-        // most 10 updates/s, and no timer at all while nothing changes.
-        let start = (rx, None::<tokio::time::Instant>);
-        Ok(stream::unfold(start, move |(mut rx, last_sent)| {
-            let until_expiry = until_expiry();
-            async move {
-                if let Some(last) = last_sent {
-                    tokio::select! {
-                        changed = rx.changed() => changed.ok()?,
-                        () = until_expiry => return None,
-                    }
-                    tokio::time::sleep_until(last + MIN_UPDATE_GAP).await;
-                }
-                let event = *rx.borrow_and_update();
-                match event {
-                    ViewEvent::Count(n) => {
-                        Some((n as i64, (rx, Some(tokio::time::Instant::now()))))
-                    }
-                    ViewEvent::Gone => None,
-                }
-            }
-        }))
+        let counts = app(ctx).view_stats().watch(caller(ctx)?, &id).await?;
+        Ok(counts.map(|n| n as i64))
     }
 }

@@ -3,13 +3,15 @@
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
 use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{AppState, ClientIp, viewer_from_headers};
-use crate::auth::{Viewer, bearer};
+use super::body::read_limited;
+use super::{AppState, caller_from_headers};
+use crate::auth::bearer;
+use crate::caller::ClientAddr;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::MAX_BATCH;
 
@@ -19,7 +21,7 @@ const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline
      font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
 
 pub async fn graphiql(State(state): State<AppState>) -> Response {
-    if !state.app.config.graphiql {
+    if !state.app.config().server.graphiql {
         return AppError::NotFound.into_response();
     }
     let html = GraphiQLSource::build()
@@ -31,6 +33,18 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(GRAPHIQL_CSP),
     );
+    response
+}
+
+/// A GraphQL-shaped error for a failure before execution, with its own HTTP status.
+fn error_response(e: AppError) -> Response {
+    e.log();
+    let mut response = request_error(e.code().status(), e.code(), &e.public_message());
+    if let Some(s) = e.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
     response
 }
 
@@ -46,26 +60,14 @@ fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response
 
 pub async fn execute(
     State(state): State<AppState>,
-    Extension(ip): Extension<ClientIp>,
+    Extension(addr): Extension<ClientAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    // JSON escaping can double the size of the content, hence twice the paste limit.
-    let limit = state
-        .app
-        .config
-        .max_bytes
-        .saturating_mul(2)
-        .saturating_add(64 * 1024);
-    let bytes = match to_bytes(body, limit).await {
+    let limit = state.app.config().limits.max_request_bytes();
+    let bytes = match read_limited(body, &headers, limit).await {
         Ok(b) => b,
-        Err(_) => {
-            return request_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::PayloadTooLarge,
-                &format!("request body is larger than {limit} bytes"),
-            );
-        }
+        Err(e) => return error_response(e),
     };
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
@@ -86,14 +88,13 @@ pub async fn execute(
             &format!("too many operations in one batch (limit {MAX_BATCH})"),
         );
     }
-    let viewer = match viewer_from_headers(&state.app, &headers).await {
-        Ok(v) => v,
-        Err(e) => {
-            e.log();
-            return request_error(StatusCode::UNAUTHORIZED, e.code(), &e.public_message());
-        }
+    // Resolving the caller fails before execution: its error answers with its own status
+    // (401 for a bad token, 503 when the account cannot be looked up).
+    let caller = match caller_from_headers(&state.app, addr, &headers).await {
+        Ok(c) => c,
+        Err(e) => return error_response(e),
     };
-    let batch = batch.data(viewer).data(ip);
+    let batch = batch.data(caller);
     let response: BatchResponse = state.schema.execute_batch(batch).await;
     let mut http = axum::Json(&response).into_response();
     if let Some(retry) = retry_after(&response) {
@@ -121,7 +122,7 @@ fn retry_after(response: &BatchResponse) -> Option<u64> {
 
 pub async fn subscriptions(
     State(state): State<AppState>,
-    Extension(ip): Extension<ClientIp>,
+    Extension(addr): Extension<ClientAddr>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -136,22 +137,19 @@ pub async fn subscriptions(
         .on_upgrade(move |stream| {
             GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
-                    let mut data = Data::default();
-                    data.insert(ip);
                     let token = payload
                         .get("Authorization")
                         .or_else(|| payload.get("authorization"))
                         .and_then(|v| v.as_str())
                         .and_then(bearer)
                         .or_else(|| payload.get("token").and_then(|v| v.as_str()));
-                    let viewer = match token {
-                        None => Viewer::Anonymous,
-                        Some(t) => app
-                            .viewer_from_token(t)
-                            .await
-                            .map_err(|e| async_graphql::Error::new(e.public_message()))?,
-                    };
-                    data.insert(viewer);
+                    let caller = app
+                        .accounts()
+                        .caller(addr, token)
+                        .await
+                        .map_err(|e| async_graphql::Error::new(e.public_message()))?;
+                    let mut data = Data::default();
+                    data.insert(caller);
                     Ok(data)
                 })
                 .serve()

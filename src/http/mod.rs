@@ -9,6 +9,7 @@
 //! | `/api/v1/paste`, `/api/v1/stats/hits` | the seed's REST API |
 //! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
 
+mod body;
 mod graphql;
 mod health;
 mod observe;
@@ -16,20 +17,21 @@ mod raw;
 mod rest;
 mod web;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::{HeaderValue, Method, header, request::Parts};
+use axum::http::{HeaderMap, HeaderValue, Method, header, request::Parts};
 use axum::response::Response;
 use axum::routing::{get, get_service};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::App;
-use crate::auth::{Viewer, bearer};
+use crate::auth::bearer;
+use crate::caller::{Caller, ClientAddr};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
 
@@ -40,44 +42,41 @@ pub struct AppState {
     pub schema: AppSchema,
 }
 
-/// The client's IP: the TCP peer, or the configured trusted proxy header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-/// The viewer of a non-GraphQL request, from an optional `Authorization: Bearer` header. A
-/// header that does not verify is refused, never treated as anonymous.
-pub struct Authenticated(pub Viewer);
-
-impl FromRequestParts<AppState> for Authenticated {
+/// The caller of a request: the client address (set by the observe layer) and the viewer of an
+/// optional `Authorization: Bearer` header. A header that does not verify is refused, never
+/// treated as anonymous.
+impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        viewer_from_headers(&state.app, &parts.headers)
-            .await
-            .map(Self)
+        let addr = client_addr(parts);
+        caller_from_headers(&state.app, addr, &parts.headers).await
     }
 }
 
-pub(crate) async fn viewer_from_headers(
+fn client_addr(parts: &Parts) -> ClientAddr {
+    parts
+        .extensions
+        .get::<ClientAddr>()
+        .copied()
+        .unwrap_or(ClientAddr([127, 0, 0, 1].into()))
+}
+
+async fn caller_from_headers(
     app: &App,
-    headers: &axum::http::HeaderMap,
-) -> Result<Viewer, AppError> {
-    match headers.get(header::AUTHORIZATION) {
-        None => Ok(Viewer::Anonymous),
-        Some(value) => {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(bearer)
-                .ok_or(AppError::Unauthenticated(
-                    "the Authorization header must be `Bearer <token>`",
-                ))?;
-            app.viewer_from_token(token).await
-        }
-    }
+    addr: ClientAddr,
+    headers: &HeaderMap,
+) -> Result<Caller, AppError> {
+    let token = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => Some(value.to_str().ok().and_then(bearer).ok_or(
+            AppError::Unauthenticated("the Authorization header must be `Bearer <token>`"),
+        )?),
+    };
+    app.accounts().caller(addr, token).await
 }
 
 pub fn router(app: Arc<App>) -> Router {
@@ -86,9 +85,10 @@ pub fn router(app: Arc<App>) -> Router {
         app: Arc::clone(&app),
         schema,
     };
-    let cors = cors_layer(&app.config.cors_origin_list());
+    let server = &app.config().server;
+    let cors = cors_layer(&server.cors_origin_list());
 
-    let web = web::service(&app.config.web_dir);
+    let web = web::service(&server.web_dir);
     // CORS only where other origins may call: the API. (On every route it cost the raw path
     // half a microsecond per request for nothing.)
     let api = Router::new()
@@ -106,14 +106,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api);
-    let router = if app.config.metrics_addr.is_empty() {
+    let router = if server.metrics_addr.is_empty() {
         router.route("/metrics", get(health::metrics))
     } else {
         router
     };
     router
         .fallback_service(web)
-        .layer(observe::ObserveLayer::new(&app.config.trusted_proxy_header))
+        .layer(observe::ObserveLayer::new(&server.trusted_proxy_header))
         .layer(CatchPanicLayer::custom(|_| {
             AppError::internal(anyhow::anyhow!("handler panicked")).into_response_with_log()
         }))

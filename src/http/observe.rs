@@ -1,4 +1,4 @@
-//! The layer every request goes through: the client's IP, the latency histogram, and the
+//! The layer every request goes through: the client's address, the latency histogram, and the
 //! headers every response carries. A plain tower service (no boxed future per request): it
 //! is on the hot path of every read.
 
@@ -14,7 +14,8 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
 use tower::{Layer, Service};
 
-use super::{ClientIp, web};
+use super::web;
+use crate::caller::ClientAddr;
 
 #[derive(Clone)]
 pub struct ObserveLayer {
@@ -64,7 +65,7 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         let start = Instant::now();
         let ip = client_ip(self.trusted_header.as_deref(), &request);
-        request.extensions_mut().insert(ClientIp(ip));
+        request.extensions_mut().insert(ClientAddr(ip));
         let route = route_label(request.uri().path());
         let method = method_label(request.method());
         ObserveFuture {

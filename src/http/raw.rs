@@ -1,18 +1,18 @@
 //! Raw text: `GET /raw/{id}`, `POST /raw/{id}` (reveal a burn-after-reading paste), and
 //! `POST /` (create from a raw body, the curl habit).
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Extension, FromRequestParts, Path, State};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 
-use super::{AppState, Authenticated, ClientIp};
-use crate::cache::ratelimit::Budget;
-use crate::db::models::PasteMeta;
+use super::AppState;
+use super::body::read_text;
+use crate::caller::Caller;
 use crate::error::AppError;
-use crate::pastes::{NewPasteInput, Visibility};
+use crate::pastes::{Content, NewPaste, Paste};
 
 /// Raw responses render nothing and run nothing.
 const RAW_CSP: &str = "default-src 'none'; sandbox";
@@ -42,44 +42,44 @@ impl IfNoneMatch {
 
 pub async fn get_raw(
     State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Authenticated(viewer): Authenticated,
+    caller: Caller,
     Path(id): Path<String>,
     if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
-    state.app.limits.check_read(ip)?;
-    let (loaded, body) = state.app.read_content(&viewer, &id).await?;
-    let etag = loaded.etag();
-    if if_none_match.matches(&etag) {
+    let (paste, content) = state.app.pastes().read(&caller, &id).await?;
+    if if_none_match.matches(&content.etag) {
         let mut r = StatusCode::NOT_MODIFIED.into_response();
-        r.headers_mut().insert(header::ETAG, etag_value(etag));
+        r.headers_mut()
+            .insert(header::ETAG, etag_value(content.etag)?);
         return Ok(r);
     }
-    Ok(text_response(loaded.meta(), etag, body))
+    text_response(&paste, content)
 }
 
 /// Reading a burn-after-reading paste changes state, so it is a POST: link previewers only GET.
 pub async fn reveal_raw(
     State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Authenticated(viewer): Authenticated,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    state.app.limits.check_read(ip)?;
-    let paste = state.app.reveal_paste(&viewer, &id).await?;
-    Ok(text_response(
-        &paste.meta,
-        paste.etag.clone(),
-        paste.body.clone(),
-    ))
+    let paste = state.app.pastes().reveal(&caller, &id).await?;
+    let content = paste
+        .content()
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a revealed paste has content")))?;
+    text_response(&paste, content)
 }
 
-fn etag_value(etag: Bytes) -> HeaderValue {
-    HeaderValue::from_maybe_shared(etag).expect("a quoted hex etag is a valid header value")
+fn etag_value(etag: Bytes) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_maybe_shared(etag).map_err(AppError::internal)
 }
 
-fn text_response(meta: &PasteMeta, etag: Bytes, body: Bytes) -> Response {
-    let mut r = Response::new(Body::from(body));
+fn text_response(paste: &Paste, content: Content) -> Result<Response, AppError> {
+    // The id is base62, so the filename needs no escaping.
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{}.txt\"", paste.id()))
+        .map_err(AppError::internal)?;
+    let etag = etag_value(content.etag)?;
+    let mut r = Response::new(Body::from(content.text));
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -89,52 +89,33 @@ fn text_response(meta: &PasteMeta, etag: Bytes, body: Bytes) -> Response {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(RAW_CSP),
     );
-    h.insert(header::ETAG, etag_value(etag));
+    h.insert(header::ETAG, etag);
     // Revalidate every time: a paste can be deleted, and private ones are per viewer.
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
-    // The id is base62, so the filename needs no escaping.
-    let disposition = format!("inline; filename=\"{}.txt\"", meta.row.id);
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).expect("base62 id"),
-    );
-    r
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    Ok(r)
 }
 
 /// `curl --data-binary @file http://host/`: creates an unlisted paste that never expires and
 /// answers its URL. Anonymous pastes get their delete token in `X-Delete-Token`.
 pub async fn create_from_body(
     State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Authenticated(viewer): Authenticated,
+    caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    let limit = app.config.max_bytes;
-    app.limits
-        .check_request(Budget::Create, Some(ip), viewer.user_id())
-        .await?;
-    let content = read_text(body, &headers, limit).await?;
-    let created = app
-        .create_paste(
-            &viewer,
-            NewPasteInput {
-                content,
-                title: None,
-                language: None,
-                expires_in: None,
-                visibility: Visibility::Unlisted,
-                burn_after_reading: false,
-                max_views: None,
-                idempotency_key: None,
-            },
-        )
-        .await?;
-    let url = format!("{}/p/{}", app.config.base_url(), created.paste.meta.row.id);
+    let limit = app.config().limits.max_bytes;
+    let input = async { Ok(NewPaste::text(read_text(body, &headers, limit).await?)) };
+    let created = app.pastes().create_from(&caller, input).await?;
+    let url = format!(
+        "{}/p/{}",
+        app.config().server.base_url(),
+        created.paste.id()
+    );
     let mut r = (StatusCode::CREATED, format!("{url}\n")).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -148,40 +129,4 @@ pub async fn create_from_body(
         );
     }
     Ok(r)
-}
-
-/// Reads a body of at most `limit` bytes of UTF-8. A declared length over the limit is refused
-/// before reading; otherwise reading stops as soon as the limit is passed.
-pub(super) async fn read_text(
-    body: Body,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<String, AppError> {
-    let bytes = read_limited(body, headers, limit).await?;
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| AppError::bad_input("content must be valid UTF-8 text"))
-}
-
-pub(super) async fn read_limited(
-    body: Body,
-    headers: &HeaderMap,
-    limit: usize,
-) -> Result<Bytes, AppError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(AppError::PayloadTooLarge { limit });
-    }
-    to_bytes(body, limit).await.map_err(|e| {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = source {
-            if err.is::<http_body_util::LengthLimitError>() {
-                return AppError::PayloadTooLarge { limit };
-            }
-            source = err.source();
-        }
-        AppError::bad_input("the request body could not be read")
-    })
 }

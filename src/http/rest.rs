@@ -7,18 +7,18 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Extension, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::raw::read_limited;
-use super::{AppState, Authenticated, ClientIp};
-use crate::cache::ratelimit::Budget;
+use super::AppState;
+use super::body::read_limited;
+use crate::caller::Caller;
 use crate::error::AppError;
-use crate::pastes::{NewPasteInput, Visibility};
+use crate::pastes::NewPaste;
 
 #[derive(Deserialize)]
 struct CreateBody {
@@ -33,23 +33,34 @@ struct Created {
 
 pub async fn create_paste(
     State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Authenticated(viewer): Authenticated,
+    caller: Caller,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, AppError> {
     let app = &state.app;
-    app.limits
-        .check_request(Budget::Create, Some(ip), viewer.user_id())
-        .await?;
-    // JSON escaping can double the size of the content.
-    let limit = app
-        .config
-        .max_bytes
-        .saturating_mul(2)
-        .saturating_add(64 * 1024);
-    let bytes = read_limited(body, &headers, limit).await?;
-    let body: CreateBody = serde_json::from_slice(&bytes)
+    let limit = app.config().limits.max_request_bytes();
+    let input = async {
+        let bytes = read_limited(body, &headers, limit).await?;
+        parse_create(&bytes)
+    };
+    let created = app.pastes().create_from(&caller, input).await?;
+    let mut r = (
+        StatusCode::OK,
+        Json(Created {
+            shortlink: created.paste.id().to_owned(),
+        }),
+    )
+        .into_response();
+    if let Some(token) = created.delete_token
+        && let Ok(v) = token.parse()
+    {
+        r.headers_mut().insert("x-delete-token", v);
+    }
+    Ok(r)
+}
+
+fn parse_create(bytes: &[u8]) -> Result<NewPaste, AppError> {
+    let body: CreateBody = serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_input(format!("the body must be a JSON object: {e}")))?;
     let content = match body.paste_contents {
         Some(Value::String(s)) => s,
@@ -60,34 +71,10 @@ pub async fn create_paste(
         None | Some(Value::Null) => None,
         Some(v) => Some(minutes(&v)?.checked_mul(60).ok_or_else(bad_minutes)?),
     };
-    let created = app
-        .create_paste(
-            &viewer,
-            NewPasteInput {
-                content,
-                title: None,
-                language: None,
-                expires_in,
-                visibility: Visibility::Unlisted,
-                burn_after_reading: false,
-                max_views: None,
-                idempotency_key: None,
-            },
-        )
-        .await?;
-    let mut r = (
-        StatusCode::OK,
-        Json(Created {
-            shortlink: created.paste.meta.row.id.clone(),
-        }),
-    )
-        .into_response();
-    if let Some(token) = created.delete_token
-        && let Ok(v) = token.parse()
-    {
-        r.headers_mut().insert("x-delete-token", v);
-    }
-    Ok(r)
+    Ok(NewPaste {
+        expires_in,
+        ..NewPaste::text(content)
+    })
 }
 
 fn bad_minutes() -> AppError {
@@ -118,22 +105,19 @@ struct PasteBody {
 
 pub async fn get_paste(
     State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Authenticated(viewer): Authenticated,
+    caller: Caller,
     query: Result<Query<ShortlinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(query) = query.map_err(|_| AppError::bad_input("invalid query string"))?;
     let id = query
         .shortlink
         .ok_or_else(|| AppError::bad_input("shortlink is required"))?;
-    state.app.limits.check_read(ip)?;
-    let (loaded, body) = state.app.read_content(&viewer, &id).await?;
-    let meta = loaded.meta();
-    let paste_contents = String::from_utf8(body.to_vec()).map_err(AppError::internal)?;
+    let (paste, content) = state.app.pastes().read(&caller, &id).await?;
+    let paste_contents = String::from_utf8(content.text.to_vec()).map_err(AppError::internal)?;
     Ok(Json(PasteBody {
         paste_contents,
-        created_at: meta.row.created_at,
-        expires_at: meta.row.expires_at,
+        created_at: paste.created_at(),
+        expires_at: paste.expires_at(),
     })
     .into_response())
 }
@@ -151,19 +135,21 @@ struct Hits {
 
 pub async fn hits(
     State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Authenticated(viewer): Authenticated,
+    caller: Caller,
     query: Result<Query<HitsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
     let Query(query) = query.map_err(|_| AppError::bad_input("invalid query string"))?;
     let id = query
         .shortlink
         .ok_or_else(|| AppError::bad_input("shortlink is required"))?;
-    state.app.limits.check_read(ip)?;
     let period = query
         .period
         .ok_or_else(|| AppError::bad_input("period is required (YYYY-MM)"))?;
-    let hits = state.app.monthly_hits(&viewer, &id, &period).await?;
+    let hits = state
+        .app
+        .view_stats()
+        .monthly_hits(&caller, &id, &period)
+        .await?;
     Ok(Json(Hits { hits }).into_response())
 }
 

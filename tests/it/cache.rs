@@ -14,7 +14,7 @@ async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
     // B reads it: now in B's in-process tier and in Redis.
     assert_eq!(b.read_paste(None, &id).await.unwrap(), "cached everywhere");
     assert!(
-        b.app.cache.get_local(&id).is_some(),
+        b.app.stores().cache.get_local(&id).is_some(),
         "B caches it in process"
     );
 
@@ -29,7 +29,7 @@ async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
     // The invalidation reaches B through pub/sub.
     let mut gone = false;
     for _ in 0..50 {
-        if b.app.cache.get_local(&id).is_none() {
+        if b.app.stores().cache.get_local(&id).is_none() {
             gone = true;
             break;
         }
@@ -37,7 +37,7 @@ async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
     }
     assert!(gone, "B's in-process entry is dropped");
     assert!(
-        b.app.cache.get(&id).await.is_none(),
+        b.app.stores().cache.get(&id).await.is_none(),
         "Redis holds a tombstone, not the paste"
     );
     assert_eq!(b.read_paste(None, &id).await, Err("NOT_FOUND".into()));
@@ -46,7 +46,7 @@ async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_and_creates_work_with_redis_down() {
-    let app = TestApp::spawn_with(|c| c.redis_url = "redis://127.0.0.1:1/".into()).await;
+    let app = TestApp::spawn_with(|c| c.cache.redis_url = "redis://127.0.0.1:1/".into()).await;
     for i in 0..5 {
         let content = format!("no redis {i}");
         let (id, _) = app.create_paste(&content).await;

@@ -53,7 +53,7 @@ async fn missing_pastes_are_not_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn content_over_the_limit_is_payload_too_large() {
-    let app = TestApp::spawn_with(|c| c.max_bytes = 1000).await;
+    let app = TestApp::spawn_with(|c| c.limits.max_bytes = 1000).await;
     let r = app
         .gql(CREATE, json!({ "i": { "content": "x".repeat(1001) } }))
         .await;
@@ -97,7 +97,7 @@ async fn a_bad_token_is_unauthenticated_never_anonymous() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_create_budget_is_rate_limited_with_retry_after() {
-    let app = TestApp::spawn_with(|c| c.rate_create_per_min = 2).await;
+    let app = TestApp::spawn_with(|c| c.limits.rate_create_per_min = 2).await;
     for _ in 0..2 {
         let r = app.gql(CREATE, json!({ "i": { "content": "x" } })).await;
         assert!(r["errors"].is_null(), "{r}");
@@ -131,7 +131,7 @@ async fn over_the_create_budget_is_rate_limited_with_retry_after() {
 async fn read_only_mode_refuses_writes_as_service_unavailable_and_serves_reads() {
     let app = TestApp::spawn().await;
     let (id, token) = app.create_paste("written before").await;
-    let ro = TestApp::instance(&app.deployment, |c| c.read_only = true).await;
+    let ro = TestApp::instance(&app.deployment, |c| c.server.read_only = true).await;
     let r = ro.gql(CREATE, json!({ "i": { "content": "x" } })).await;
     assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
     assert!(
@@ -169,7 +169,7 @@ async fn an_internal_failure_is_internal_server_error_without_details() {
         "UPDATE pastes SET body = '\\xdeadbeef' WHERE id = '{id}'"
     ))
     .await;
-    app.app.cache.invalidate(&id).await;
+    app.app.stores().cache.invalidate(&id).await;
     let fresh = TestApp::instance(&app.deployment, |_| {}).await;
     let r = fresh
         .gql(

@@ -22,10 +22,10 @@ async fn two_regions(
     pair.migrate().await;
     let deployment = Deployment::with_main_database(pair.primary_url(), pair.replica_url()).await;
     let tweak = move |c: &mut pastebin::config::Config| {
-        c.db_connect_timeout_ms = 1000;
-        c.db_statement_timeout_ms = 2000;
-        c.rate_create_per_min = 0;
-        c.rate_read_per_min = 0;
+        c.database.db_connect_timeout_ms = 1000;
+        c.database.db_statement_timeout_ms = 2000;
+        c.limits.rate_create_per_min = 0;
+        c.limits.rate_read_per_min = 0;
         tweak(c);
     };
     let a = TestApp::instance(&deployment, tweak).await;
@@ -98,7 +98,7 @@ async fn primary_killed_reads_never_fail_writes_resume_after_promotion_nothing_a
     let pair = PgPair::start().await;
     // Without Redis the instances share nothing but Postgres: every cross-instance read is a
     // database read.
-    let (a, b) = two_regions(&pair, |c| c.redis_url = String::new()).await;
+    let (a, b) = two_regions(&pair, |c| c.cache.redis_url = String::new()).await;
     let (a, b) = (Arc::new(a), Arc::new(b));
     let tally = Arc::new(Tally::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -283,7 +283,7 @@ async fn a_commit_in_flight_when_the_primary_dies_is_either_kept_or_safely_retri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replica_killed_reads_fall_back_to_the_primary_and_nothing_fails() {
     let pair = PgPair::start().await;
-    let (a, _b) = two_regions(&pair, |c| c.redis_url = String::new()).await;
+    let (a, _b) = two_regions(&pair, |c| c.cache.redis_url = String::new()).await;
     let mut ids = Vec::new();
     for i in 0..5 {
         let (id, _) = a.create_paste(&format!("before {i}")).await;
@@ -293,8 +293,8 @@ async fn replica_killed_reads_fall_back_to_the_primary_and_nothing_fails() {
     pair.sync(0, false);
     pair.kill(1);
     let fresh = TestApp::instance(&a.deployment, |c| {
-        c.redis_url = String::new();
-        c.db_connect_timeout_ms = 1000;
+        c.cache.redis_url = String::new();
+        c.database.db_connect_timeout_ms = 1000;
     })
     .await;
     let started = Instant::now();
@@ -323,7 +323,7 @@ async fn replica_killed_reads_fall_back_to_the_primary_and_nothing_fails() {
 async fn redis_cut_mid_load_fails_no_request_and_subscriptions_resume() {
     let redis = ChaosProxy::start(socket_of(&env("PASTEBIN_REDIS_URL"))).await;
     let url = format!("redis://{}/", redis.addr);
-    let a = TestApp::spawn_with(|c| c.redis_url = url.clone()).await;
+    let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
     let (id, _) = a.create_paste("watched through an outage").await;
     let mut sub = a.watch_views(None, &id).await;
     assert_eq!(sub.next_count(Duration::from_secs(5)).await, Some(0));
@@ -357,8 +357,8 @@ async fn s3_cut_large_creates_are_refused_without_a_row_and_small_and_cached_rea
     let s3 = ChaosProxy::start(socket_of(&env("PASTEBIN_S3_ENDPOINT"))).await;
     let endpoint = format!("http://{}", s3.addr);
     let a = TestApp::spawn_with(|c| {
-        c.s3_endpoint = endpoint.clone();
-        c.s3_timeout_ms = 2000;
+        c.object_store.s3_endpoint = endpoint.clone();
+        c.object_store.s3_timeout_ms = 2000;
     })
     .await;
     let large = "x".repeat(100 * 1024);
@@ -372,6 +372,7 @@ async fn s3_cut_large_creates_are_refused_without_a_row_and_small_and_cached_rea
     assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
     let rows = {
         a.app
+            .stores()
             .db
             .read_primary(async |c| {
                 use diesel_async::RunQueryDsl;
@@ -407,8 +408,8 @@ async fn s3_cut_large_creates_are_refused_without_a_row_and_small_and_cached_rea
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_mode_idles_the_workers() {
     let app = TestApp::spawn_with(|c| {
-        c.read_only = true;
-        c.expiry_schedule = "* * * * * *".into();
+        c.server.read_only = true;
+        c.jobs.expiry_schedule = "* * * * * *".into();
     })
     .await;
     let writer = TestApp::instance(&app.deployment, |_| {}).await;
@@ -418,16 +419,17 @@ async fn read_only_mode_idles_the_workers() {
             "UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = '{id}'"
         ))
         .await;
-    writer.app.cache.invalidate(&id).await;
+    writer.app.stores().cache.invalidate(&id).await;
     tokio::spawn(pastebin::jobs::run(
         Arc::clone(&app.app),
-        app.app.shutdown.clone(),
+        app.app.shutdown().clone(),
     ));
     tokio::time::sleep(Duration::from_millis(2500)).await;
     let still: bool = app
         .app
+        .stores()
         .db
-        .read_primary(async |c| pastebin::db::pastes::exists(c, &id).await)
+        .read_primary(async |c| pastebin::services::db::pastes::exists(c, &id).await)
         .await
         .unwrap();
     assert!(still, "read-only workers leave the expired paste alone");

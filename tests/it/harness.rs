@@ -43,7 +43,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 pub fn unique(prefix: &str) -> String {
     format!(
         "{prefix}{}",
-        pastebin::pastes::id::random_base62(10).to_lowercase()
+        pastebin::ids::random_base62(10).to_lowercase()
     )
 }
 
@@ -225,21 +225,21 @@ impl Deployment {
             ),
         };
         let mut c = Config::for_database(primary);
-        c.addr = "127.0.0.1:0".parse().unwrap();
-        c.replica_database_url = replica;
-        c.analytics_database_url =
+        c.server.addr = "127.0.0.1:0".parse().unwrap();
+        c.database.replica_database_url = replica;
+        c.database.analytics_database_url =
             with_database(&env("PASTEBIN_ANALYTICS_DATABASE_URL"), &self.analytics_db);
-        c.redis_url = env("PASTEBIN_REDIS_URL");
-        c.redis_prefix = self.redis_prefix.clone();
-        c.s3_endpoint = env("PASTEBIN_S3_ENDPOINT");
-        c.s3_bucket = env("PASTEBIN_S3_BUCKET");
-        c.s3_region = env("PASTEBIN_S3_REGION");
-        c.s3_access_key = env("PASTEBIN_S3_ACCESS_KEY");
-        c.s3_secret_key = env("PASTEBIN_S3_SECRET_KEY");
-        c.s3_prefix = self.s3_prefix.clone();
-        c.jwt_secret = self.jwt_secret.clone();
-        c.db_pool_size = 4;
-        c.log = "warn".into();
+        c.cache.redis_url = env("PASTEBIN_REDIS_URL");
+        c.cache.redis_prefix = self.redis_prefix.clone();
+        c.object_store.s3_endpoint = env("PASTEBIN_S3_ENDPOINT");
+        c.object_store.s3_bucket = env("PASTEBIN_S3_BUCKET");
+        c.object_store.s3_region = env("PASTEBIN_S3_REGION");
+        c.object_store.s3_access_key = env("PASTEBIN_S3_ACCESS_KEY");
+        c.object_store.s3_secret_key = env("PASTEBIN_S3_SECRET_KEY");
+        c.object_store.s3_prefix = self.s3_prefix.clone();
+        c.auth.jwt_secret = self.jwt_secret.clone();
+        c.database.db_pool_size = 4;
+        c.server.log = "warn".into();
         c
     }
 }
@@ -310,7 +310,7 @@ impl TestApp {
     /// The pub/sub listener makes the in-process cache trustworthy; tests start after it.
     async fn wait_until_subscribed(&self) {
         for _ in 0..100 {
-            if self.app.cache.local_trusted() {
+            if self.app.stores().cache.local_trusted() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -457,7 +457,7 @@ impl TestApp {
 
     /// Runs SQL on this deployment's primary database (to set up states a user cannot).
     pub async fn sql(&self, sql: &str) {
-        let url = pastebin::db::primary_url(&self.app.config);
+        let url = pastebin::services::db::primary_url(self.app.config());
         let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
         conn.batch_execute(sql).await.unwrap();
     }
@@ -466,7 +466,7 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.stop.cancel();
-        self.app.shutdown.cancel();
+        self.app.shutdown().cancel();
         if let Some(server) = self.server.take() {
             server.abort();
         }

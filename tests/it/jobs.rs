@@ -19,6 +19,7 @@ async fn count(app: &TestApp, sql_where: &str) -> i64 {
     let sql = format!("SELECT count(*) AS n FROM pastes WHERE {sql_where}");
     let sql = sql.as_str();
     app.app
+        .stores()
         .db
         .read_prefer_primary(async |c| {
             use diesel_async::RunQueryDsl;
@@ -31,7 +32,7 @@ async fn count(app: &TestApp, sql_where: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_sweep_removes_expired_pastes_from_table_bucket_and_caches() {
-    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let app = TestApp::spawn_with(|c| c.object_store.inline_max = 0).await;
     let (gone, _) = app.create_paste("expired").await;
     let (kept, _) = app.create_paste("kept").await;
     assert_eq!(app.read_paste(None, &gone).await.unwrap(), "expired");
@@ -42,12 +43,12 @@ async fn one_sweep_removes_expired_pastes_from_table_bucket_and_caches() {
 
     assert_eq!(jobs::expire::sweep(&app.app).await.unwrap(), 1);
     assert_eq!(count(&app, &format!("id = '{gone}'")).await, 0);
-    assert!(!app.app.blobs.exists(&gone).await.unwrap());
+    assert!(!app.app.stores().blobs.exists(&gone).await.unwrap());
     assert!(
-        app.app.cache.get(&gone).await.is_none(),
+        app.app.stores().cache.get(&gone).await.is_none(),
         "gone from both cache tiers"
     );
-    assert!(app.app.blobs.exists(&kept).await.unwrap());
+    assert!(app.app.stores().blobs.exists(&kept).await.unwrap());
     assert_eq!(app.read_paste(None, &kept).await.unwrap(), "kept");
     assert_eq!(
         jobs::expire::sweep(&app.app).await.unwrap(),
@@ -58,8 +59,8 @@ async fn one_sweep_removes_expired_pastes_from_table_bucket_and_caches() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_expired_pastes_are_swept_in_bounded_batches_by_two_workers_once() {
-    let a = TestApp::spawn_with(|c| c.expiry_batch = 500).await;
-    let b = TestApp::instance(&a.deployment, |c| c.expiry_batch = 500).await;
+    let a = TestApp::spawn_with(|c| c.jobs.expiry_batch = 500).await;
+    let b = TestApp::instance(&a.deployment, |c| c.jobs.expiry_batch = 500).await;
     a.sql(
         "INSERT INTO pastes (id, visibility, expires_at, size_bytes, content_sha256, body, in_blob) \
          SELECT 'x' || lpad(g::text, 9, '0'), 1, now() - interval '1 hour', 1, '\\x00', '\\x00', false \
@@ -81,13 +82,13 @@ async fn ten_thousand_expired_pastes_are_swept_in_bounded_batches_by_two_workers
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scheduled_worker_sweeps_expired_pastes_by_itself() {
     let schedule = |c: &mut pastebin::config::Config| {
-        c.expiry_schedule = "* * * * * *".into();
-        c.analytics_schedule = "* * * * * *".into();
+        c.jobs.expiry_schedule = "* * * * * *".into();
+        c.jobs.analytics_schedule = "* * * * * *".into();
     };
     let a = TestApp::spawn_with(schedule).await;
     let b = TestApp::instance(&a.deployment, schedule).await;
     for app in [&a, &b] {
-        tokio::spawn(jobs::run(Arc::clone(&app.app), app.app.shutdown.clone()));
+        tokio::spawn(jobs::run(Arc::clone(&app.app), app.app.shutdown().clone()));
     }
     let (id, _) = a.create_paste("expires now").await;
     a.sql(&format!(
@@ -106,18 +107,23 @@ async fn the_scheduled_worker_sweeps_expired_pastes_by_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn orphan_objects_older_than_the_grace_period_are_removed() {
     let app = TestApp::spawn_with(|c| {
-        c.inline_max = 0;
-        c.orphan_grace_secs = 0;
+        c.object_store.inline_max = 0;
+        c.jobs.orphan_grace_secs = 0;
     })
     .await;
     let (id, _) = app.create_paste("has a row").await;
     // An object without a row: a crash between the upload and the INSERT.
-    app.app.blobs.put("Orphan0001", b"whatever").await.unwrap();
+    app.app
+        .stores()
+        .blobs
+        .put("Orphan0001", b"whatever")
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(jobs::orphans::sweep(&app.app).await.unwrap(), 1);
-    assert!(!app.app.blobs.exists("Orphan0001").await.unwrap());
+    assert!(!app.app.stores().blobs.exists("Orphan0001").await.unwrap());
     assert!(
-        app.app.blobs.exists(&id).await.unwrap(),
+        app.app.stores().blobs.exists(&id).await.unwrap(),
         "objects with a row stay"
     );
     assert_eq!(app.read_paste(None, &id).await.unwrap(), "has a row");
@@ -193,7 +199,7 @@ async fn the_owner_reads_a_burn_after_reading_paste_without_burning_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_views_three_allows_exactly_three_reads_under_concurrency() {
-    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let app = TestApp::spawn_with(|c| c.object_store.inline_max = 0).await;
     let (id, _) = app
         .create_paste_with(None, json!({ "content": "three times", "maxViews": 3 }))
         .await;
@@ -212,7 +218,7 @@ async fn max_views_three_allows_exactly_three_reads_under_concurrency() {
     // The paste and its object are removed with its last view.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(count(&app, &format!("id = '{id}'")).await, 0);
-    assert!(!app.app.blobs.exists(&id).await.unwrap());
+    assert!(!app.app.stores().blobs.exists(&id).await.unwrap());
 }
 
 async fn analytics_total(app: &TestApp, id: &str) -> i64 {
@@ -220,10 +226,11 @@ async fn analytics_total(app: &TestApp, id: &str) -> i64 {
     let to = chrono::Utc::now() + chrono::Duration::hours(2);
     let id = id.to_owned();
     app.app
+        .stores()
         .analytics
         .as_ref()
         .unwrap()
-        .run(async |c| pastebin::db::analytics::total(c, &id, from, to).await)
+        .run(async |c| pastebin::services::db::hourly_views::total(c, &id, from, to).await)
         .await
         .unwrap()
 }
@@ -242,21 +249,21 @@ async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
         let app = if i % 2 == 0 { &a } else { &b };
         assert_eq!(app.raw(&id).await.status(), 200);
     }
-    a.app.views.flush().await;
-    b.app.views.flush().await;
-    let report = jobs::analytics::handoff(&a.app).await.unwrap();
+    a.app.stores().counts.flush().await;
+    b.app.stores().counts.flush().await;
+    let report = jobs::handoff::run(&a.app).await.unwrap();
     assert_eq!(report.applied, 1);
     assert_eq!(analytics_total(&a, &id).await, 30);
     // Run twice: nothing new, nothing doubled.
-    jobs::analytics::handoff(&b.app).await.unwrap();
+    jobs::handoff::run(&b.app).await.unwrap();
     assert_eq!(analytics_total(&a, &id).await, 30);
 
     // Interrupted after claiming (step 1): the next run applies the claimed batch.
     for _ in 0..5 {
         a.raw(&id).await;
     }
-    a.app.views.flush().await;
-    let claimed = pastebin::cache::analytics::claim_batch(&a.app.redis)
+    a.app.stores().counts.flush().await;
+    let claimed = pastebin::services::cache::handoff::claim_batch(&a.app.stores().redis)
         .await
         .unwrap()
         .unwrap();
@@ -265,10 +272,10 @@ async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
         30,
         "claimed, not yet applied"
     );
-    jobs::analytics::handoff(&b.app).await.unwrap();
+    jobs::handoff::run(&b.app).await.unwrap();
     assert_eq!(analytics_total(&a, &id).await, 35);
     assert!(
-        pastebin::cache::analytics::open_batches(&a.app.redis)
+        pastebin::services::cache::handoff::open_batches(&a.app.stores().redis)
             .await
             .unwrap()
             .is_empty()
@@ -279,31 +286,35 @@ async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
     for _ in 0..7 {
         b.raw(&id).await;
     }
-    b.app.views.flush().await;
-    let batch = pastebin::cache::analytics::claim_batch(&a.app.redis)
+    b.app.stores().counts.flush().await;
+    let batch = pastebin::services::cache::handoff::claim_batch(&a.app.stores().redis)
         .await
         .unwrap()
         .unwrap();
-    let rows: Vec<_> = pastebin::cache::analytics::read_batch(&a.app.redis, &batch)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| pastebin::db::analytics::HourlyViews {
-            paste_id: p.paste_id,
-            hour: p.hour,
-            views: p.views,
-        })
-        .collect();
-    let analytics = a.app.analytics.as_ref().unwrap();
+    let rows: Vec<_> =
+        pastebin::services::cache::handoff::read_batch(&a.app.stores().redis, &batch)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| pastebin::services::db::hourly_views::HourlyViews {
+                paste_id: p.paste_id,
+                hour: p.hour,
+                views: p.views,
+            })
+            .collect();
+    let analytics = a.app.stores().analytics.as_ref().unwrap();
     let batch_ref = batch.as_str();
     assert!(
         analytics
-            .run(async |c| pastebin::db::analytics::apply_batch(c, batch_ref, &rows).await)
+            .run(
+                async |c| pastebin::services::db::hourly_views::apply_batch(c, batch_ref, &rows)
+                    .await
+            )
             .await
             .unwrap()
     );
     assert_eq!(analytics_total(&a, &id).await, 42);
-    let report = jobs::analytics::handoff(&a.app).await.unwrap();
+    let report = jobs::handoff::run(&a.app).await.unwrap();
     assert_eq!(report.already_applied, 1);
     assert_eq!(
         analytics_total(&a, &id).await,

@@ -31,7 +31,7 @@ async fn passwords_and_tokens_never_appear_in_the_logs() {
         .try_init()
         .expect("this test's subscriber is the first");
 
-    let app = TestApp::spawn_with(|c| c.log = "trace".into()).await;
+    let app = TestApp::spawn_with(|c| c.server.log = "trace".into()).await;
     let password = "Sup3r-Secret-Passw0rd-4242";
     let name = unique("logged");
     let token = app.register(&name, password).await;

@@ -9,6 +9,7 @@ mod cluster;
 mod errors;
 mod failover;
 mod jobs;
+mod layers;
 mod logs;
 mod pastes;
 mod rest;

@@ -37,7 +37,7 @@ async fn an_inline_paste_round_trips_and_stays_out_of_the_bucket() {
     assert!(p["expiresAt"].is_string());
     assert_eq!(p["author"], serde_json::Value::Null);
     assert!(
-        !app.app.blobs.exists(&id).await.unwrap(),
+        !app.app.stores().blobs.exists(&id).await.unwrap(),
         "a small body stays in Postgres"
     );
 
@@ -54,7 +54,7 @@ async fn a_large_paste_goes_to_the_bucket_and_reads_back() {
     assert!(content.len() > 64 * 1024);
     let (id, _) = app.create_paste(&content).await;
     assert!(
-        app.app.blobs.exists(&id).await.unwrap(),
+        app.app.stores().blobs.exists(&id).await.unwrap(),
         "the body is an object in the bucket"
     );
     assert_eq!(app.read_paste(None, &id).await.unwrap(), content);
@@ -63,11 +63,11 @@ async fn a_large_paste_goes_to_the_bucket_and_reads_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inline_max_zero_sends_every_body_to_the_bucket() {
-    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let app = TestApp::spawn_with(|c| c.object_store.inline_max = 0).await;
     let (id, _) = app.create_paste("tiny").await;
-    assert!(app.app.blobs.exists(&id).await.unwrap());
+    assert!(app.app.stores().blobs.exists(&id).await.unwrap());
     // A second instance of the deployment (cold caches) reads it from the bucket.
-    let other = TestApp::instance(&app.deployment, |c| c.inline_max = 0).await;
+    let other = TestApp::instance(&app.deployment, |c| c.object_store.inline_max = 0).await;
     assert_eq!(other.read_paste(None, &id).await.unwrap(), "tiny");
 }
 
@@ -109,7 +109,7 @@ async fn raw_text_has_safe_headers_and_revalidates_with_its_etag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_needs_the_right_token_and_then_the_paste_is_gone_everywhere() {
-    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let app = TestApp::spawn_with(|c| c.object_store.inline_max = 0).await;
     let (id, token) = app.create_paste("short-lived").await;
     let token = token.unwrap();
     assert_eq!(app.read_paste(None, &id).await.unwrap(), "short-lived");
@@ -128,7 +128,7 @@ async fn delete_needs_the_right_token_and_then_the_paste_is_gone_everywhere() {
     assert_eq!(app.read_paste(None, &id).await, Err("NOT_FOUND".into()));
     assert_eq!(app.raw(&id).await.status(), 404);
     assert!(
-        !app.app.blobs.exists(&id).await.unwrap(),
+        !app.app.stores().blobs.exists(&id).await.unwrap(),
         "the object is removed with the row"
     );
 
@@ -138,7 +138,7 @@ async fn delete_needs_the_right_token_and_then_the_paste_is_gone_everywhere() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_paste_is_never_served_even_before_any_sweep() {
-    let app = TestApp::spawn_with(|c| c.min_expiry_secs = 1).await;
+    let app = TestApp::spawn_with(|c| c.limits.min_expiry_secs = 1).await;
     let (id, _) = app
         .create_paste_with(None, json!({ "content": "soon gone", "expiresIn": 1 }))
         .await;

@@ -71,7 +71,7 @@ async fn minutes_may_be_a_number_and_bad_input_is_a_json_400() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_and_expired_pastes_are_a_json_404() {
-    let app = TestApp::spawn_with(|c| c.min_expiry_secs = 1).await;
+    let app = TestApp::spawn_with(|c| c.limits.min_expiry_secs = 1).await;
     let r = app
         .http
         .get(app.url("/api/v1/paste?shortlink=Nope000000"))

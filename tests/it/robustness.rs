@@ -75,7 +75,7 @@ async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_clients_cancelling_mid_request_leave_no_half_written_paste() {
-    let app = TestApp::spawn_with(|c| c.inline_max = 0).await;
+    let app = TestApp::spawn_with(|c| c.object_store.inline_max = 0).await;
     let mut tasks = Vec::new();
     for i in 0..200usize {
         let addr = app.addr;
@@ -123,6 +123,7 @@ async fn two_hundred_clients_cancelling_mid_request_leave_no_half_written_paste(
     tokio::time::sleep(Duration::from_secs(2)).await;
     let ids = app
         .app
+        .stores()
         .db
         .read_prefer_primary(async |c| {
             use diesel_async::RunQueryDsl;
@@ -138,7 +139,7 @@ async fn two_hundred_clients_cancelling_mid_request_leave_no_half_written_paste(
     );
     for row in ids {
         assert!(
-            app.app.blobs.exists(&row.id).await.unwrap(),
+            app.app.stores().blobs.exists(&row.id).await.unwrap(),
             "paste {} has its body",
             row.id
         );

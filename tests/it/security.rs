@@ -36,7 +36,7 @@ fn claims(app: &TestApp, sub: &str, exp_offset: i64) -> Value {
     let now = chrono::Utc::now().timestamp();
     json!({
         "sub": sub, "iat": now, "exp": now + exp_offset,
-        "iss": app.app.config.jwt_issuer, "aud": app.app.config.jwt_audience,
+        "iss": app.app.config().auth.jwt_issuer, "aud": app.app.config().auth.jwt_audience,
     })
 }
 
@@ -57,7 +57,8 @@ async fn me(app: &TestApp, token: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_token_trick_is_unauthenticated() {
     let app =
-        TestApp::spawn_with(|c| c.jwt_public_key_file = Some(fixture("idp_rsa.pub.pem"))).await;
+        TestApp::spawn_with(|c| c.auth.jwt_public_key_file = Some(fixture("idp_rsa.pub.pem")))
+            .await;
     let name = unique("victim");
     let good = app.register(&name, PASSWORD).await;
     assert_eq!(
@@ -137,7 +138,7 @@ async fn an_identity_providers_rs256_and_eddsa_tokens_are_accepted() {
         ("idp_rsa.pub.pem", "idp_rsa.pem", Algorithm::RS256),
         ("idp_ed25519.pub.pem", "idp_ed25519.pem", Algorithm::EdDSA),
     ] {
-        let app = TestApp::spawn_with(|c| c.jwt_public_key_file = Some(fixture(public))).await;
+        let app = TestApp::spawn_with(|c| c.auth.jwt_public_key_file = Some(fixture(public))).await;
         let pem = std::fs::read(fixture(private)).unwrap();
         let key = match alg {
             Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem).unwrap(),
@@ -287,7 +288,7 @@ async fn another_users_delete_of_a_visible_paste_is_forbidden() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_fails_the_same_way_and_in_about_the_same_time_for_unknown_users() {
-    let app = TestApp::spawn_with(|c| c.rate_auth_per_min = 1000).await;
+    let app = TestApp::spawn_with(|c| c.limits.rate_auth_per_min = 1000).await;
     let name = unique("known");
     app.register(&name, PASSWORD).await;
     let login =
@@ -324,7 +325,7 @@ async fn login_fails_the_same_way_and_in_about_the_same_time_for_unknown_users()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_create_budget_is_shared_by_instances_and_refills_after_retry_after() {
-    let tweak = |c: &mut pastebin::config::Config| c.rate_create_per_min = 30;
+    let tweak = |c: &mut pastebin::config::Config| c.limits.rate_create_per_min = 30;
     let a = TestApp::spawn_with(tweak).await;
     let b = TestApp::instance(&a.deployment, tweak).await;
     let create = "mutation { createPaste(input: {content: \"x\"}) { paste { id } } }";
@@ -362,8 +363,8 @@ async fn the_create_budget_is_shared_by_instances_and_refills_after_retry_after(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_trusted_proxy_header_picks_the_client_only_when_configured() {
     let app = TestApp::spawn_with(|c| {
-        c.rate_create_per_min = 2;
-        c.trusted_proxy_header = "X-Forwarded-For".into();
+        c.limits.rate_create_per_min = 2;
+        c.server.trusted_proxy_header = "X-Forwarded-For".into();
     })
     .await;
     let create = |ip: &'static str| {
@@ -383,7 +384,7 @@ async fn the_trusted_proxy_header_picks_the_client_only_when_configured() {
         "another client has its own budget"
     );
 
-    let direct = TestApp::spawn_with(|c| c.rate_create_per_min = 2).await;
+    let direct = TestApp::spawn_with(|c| c.limits.rate_create_per_min = 2).await;
     for (i, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
         .into_iter()
         .enumerate()
@@ -484,7 +485,7 @@ async fn introspection_answers_when_on_and_is_refused_without_suggestions_when_o
     );
     assert!(r["data"]["__schema"]["types"].as_array().unwrap().len() > 10);
 
-    let off = TestApp::instance(&on.deployment, |c| c.introspection = false).await;
+    let off = TestApp::instance(&on.deployment, |c| c.server.introspection = false).await;
     let r = off.gql("{ __schema { types { name } } }", json!({})).await;
     assert!(
         r["errors"].is_array() || r["data"]["__schema"].is_null(),
@@ -525,7 +526,7 @@ async fn automatic_persisted_queries_work_for_clients_that_send_hashes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_headers_and_cors() {
-    let app = TestApp::spawn_with(|c| c.cors_origins = "https://paste.example".into()).await;
+    let app = TestApp::spawn_with(|c| c.server.cors_origins = "https://paste.example".into()).await;
     let page = app.http.get(app.url("/")).send().await.unwrap();
     let csp = page.headers()["content-security-policy"]
         .to_str()
@@ -575,11 +576,11 @@ async fn metrics_can_live_on_their_own_listener_off_the_public_port() {
         .local_addr()
         .unwrap()
         .port();
-    let app = TestApp::spawn_with(|c| c.metrics_addr = format!("127.0.0.1:{port}")).await;
+    let app = TestApp::spawn_with(|c| c.server.metrics_addr = format!("127.0.0.1:{port}")).await;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    let stop = app.app.shutdown.clone();
+    let stop = app.app.shutdown().clone();
     tokio::spawn(pastebin::http::serve_metrics(
         listener,
         std::sync::Arc::clone(&app.app),
@@ -616,7 +617,7 @@ async fn a_jwks_file_selects_the_identity_providers_key_by_kid() {
     std::fs::create_dir_all(&dir).unwrap();
     let jwks = dir.join("jwks.json");
     std::fs::write(&jwks, json!({ "keys": [jwk] }).to_string()).unwrap();
-    let app = TestApp::spawn_with(|c| c.jwks_file = Some(jwks.clone())).await;
+    let app = TestApp::spawn_with(|c| c.auth.jwks_file = Some(jwks.clone())).await;
 
     let mut claims = claims(&app, "jwks-subject", 3600);
     claims["preferred_username"] = json!("Dana");

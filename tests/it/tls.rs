@@ -27,22 +27,26 @@ async fn sslmode_require_verifies_the_server_against_the_configured_ca() {
     pastebin::migrate::run_with_tls(&url, pastebin::migrate::MAIN, Some(&ca))
         .await
         .expect("migrate over TLS");
-    let mut conn = pastebin::db::connect(&url, Some(&ca)).await.unwrap();
+    let mut conn = pastebin::services::db::connect(&url, Some(&ca))
+        .await
+        .unwrap();
     let ssl: Ssl = diesel::sql_query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         .get_result(&mut conn)
         .await
         .unwrap();
     assert!(ssl.ssl, "the session is encrypted");
     assert!(
-        pastebin::db::connect(&url, Some(&wrong_ca)).await.is_err(),
+        pastebin::services::db::connect(&url, Some(&wrong_ca))
+            .await
+            .is_err(),
         "a server the CA did not sign is refused"
     );
 
     let replica = format!("{}&sslmode=require", pair.replica_url());
     let deployment = Deployment::with_main_database(url, replica).await;
-    let app = TestApp::instance(&deployment, |c| c.db_ca_file = Some(ca.clone())).await;
+    let app = TestApp::instance(&deployment, |c| c.database.db_ca_file = Some(ca.clone())).await;
     let (id, _) = app.create_paste("over TLS").await;
-    let fresh = TestApp::instance(&deployment, |c| c.db_ca_file = Some(ca.clone())).await;
+    let fresh = TestApp::instance(&deployment, |c| c.database.db_ca_file = Some(ca.clone())).await;
     assert_eq!(fresh.read_paste(None, &id).await.unwrap(), "over TLS");
     std::fs::remove_dir_all(dir).ok();
 }
@@ -112,17 +116,17 @@ async fn rediss_urls_reach_a_tls_redis_verified_against_the_configured_ca() {
     let url = format!("rediss://127.0.0.1:{}/", redis.port);
     let ca = crt.clone();
     let a = TestApp::spawn_with(|c| {
-        c.redis_url = url.clone();
-        c.redis_ca_file = Some(ca.clone());
+        c.cache.redis_url = url.clone();
+        c.cache.redis_ca_file = Some(ca.clone());
     })
     .await;
     assert!(
-        a.app.cache.local_trusted(),
+        a.app.stores().cache.local_trusted(),
         "the pub/sub listener subscribed over TLS"
     );
     let (id, _) = a.create_paste("through TLS redis").await;
     assert!(
-        a.app.cache.get(&id).await.is_some(),
+        a.app.stores().cache.get(&id).await.is_some(),
         "cached in the TLS Redis"
     );
     let ready: serde_json::Value = a.readyz().await;

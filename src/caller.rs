@@ -1,0 +1,137 @@
+//! Who is calling: the client's address and the viewer behind it. Built once per request (or
+//! WebSocket connection) by the transport and passed to every service method, which charges its
+//! own budget and applies its own rules, so every door obeys the same ones.
+
+use std::net::IpAddr;
+
+use uuid::Uuid;
+
+/// The client's network address: the TCP peer, or what a trusted proxy says it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// What budgets are counted against: the address itself for IPv4, its /64 for IPv6 (one
+    /// host is usually handed a whole /64, so counting single IPv6 addresses counts nothing).
+    pub fn budget_key(self) -> IpAddr {
+        match self.0 {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                    IpAddr::V6(prefix.into())
+                }
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for ClientAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a credential allows. Tokens this service issues at sign-in carry every scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Scopes {
+    pub read: bool,
+    pub write: bool,
+    pub delete: bool,
+}
+
+impl Scopes {
+    pub const ALL: Self = Self {
+        read: true,
+        write: true,
+        delete: true,
+    };
+}
+
+/// The kind of credential a signed-in viewer came with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A token this service issued at sign-in (`register`, `login`).
+    Session,
+    /// A token of the configured identity provider.
+    IdentityProvider,
+}
+
+/// An account's standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+}
+
+/// The person (or not) behind a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    Anonymous,
+    User(User),
+}
+
+/// A signed-in viewer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub username: String,
+    pub credential: Credential,
+    pub scopes: Scopes,
+    pub standing: Standing,
+}
+
+impl Viewer {
+    pub fn user_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Anonymous => None,
+            Self::User(u) => Some(u.id),
+        }
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        match self {
+            Self::Anonymous => None,
+            Self::User(u) => Some(&u.username),
+        }
+    }
+}
+
+/// The client address and the viewer of one request or WebSocket connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub addr: ClientAddr,
+    pub viewer: Viewer,
+}
+
+impl Caller {
+    pub fn new(addr: ClientAddr, viewer: Viewer) -> Self {
+        Self { addr, viewer }
+    }
+
+    /// An anonymous caller (jobs, tools and tests act as one).
+    pub fn anonymous(addr: IpAddr) -> Self {
+        Self::new(ClientAddr(addr), Viewer::Anonymous)
+    }
+
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.viewer.user_id()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_budgets_key_on_the_slash_64_and_mapped_ipv4_on_the_address() {
+        let a = ClientAddr("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = ClientAddr("2001:db8:1:2:ffff:1:2:3".parse().unwrap());
+        let c = ClientAddr("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a.budget_key(), b.budget_key());
+        assert_ne!(a.budget_key(), c.budget_key());
+        assert_eq!(a.budget_key().to_string(), "2001:db8:1:2::");
+        let mapped = ClientAddr("::ffff:192.0.2.7".parse().unwrap());
+        assert_eq!(mapped.budget_key().to_string(), "192.0.2.7");
+    }
+}

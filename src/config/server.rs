@@ -1,0 +1,115 @@
+//! The HTTP server and the service as a whole.
+//!
+//! | variable | default |
+//! |---|---|
+//! | `PASTEBIN_ADDR` | `127.0.0.1:8080` |
+//! | `PASTEBIN_METRICS_ADDR` | empty: `/metrics` on `PASTEBIN_ADDR` |
+//! | `PASTEBIN_PUBLIC_URL` | `http://127.0.0.1:8080` |
+//! | `PASTEBIN_PROFILE` | `development` |
+//! | `PASTEBIN_READ_ONLY` | `false` |
+//! | `PASTEBIN_TRUSTED_PROXY_HEADER` | empty: the TCP peer |
+//! | `PASTEBIN_GRAPHIQL` | `true` |
+//! | `PASTEBIN_INTROSPECTION` | `true` |
+//! | `PASTEBIN_CORS_ORIGINS` | empty |
+//! | `PASTEBIN_WEB_DIR` | `web/dist` |
+//! | `PASTEBIN_LOG` | `info` |
+//! | `PASTEBIN_LOG_FORMAT` | `text` |
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Deployment profile. `production` refuses unsafe settings (e.g. a weak JWT secret).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServerConfig {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "PASTEBIN_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Separate listener for `/metrics` (e.g. `0.0.0.0:9090`), so the public port does not
+    /// expose them; the worker serves its metrics there too. Empty: `/metrics` on `PASTEBIN_ADDR`.
+    #[arg(long, env = "PASTEBIN_METRICS_ADDR", default_value = "")]
+    pub metrics_addr: String,
+
+    /// Base URL used in the links the service hands out (paste pages, raw text).
+    #[arg(
+        long,
+        env = "PASTEBIN_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
+    #[arg(
+        long,
+        env = "PASTEBIN_PROFILE",
+        value_enum,
+        default_value = "development"
+    )]
+    pub profile: Profile,
+
+    /// Operator switch: refuse every write, idle the workers, make `migrate` a no-op.
+    #[arg(long, env = "PASTEBIN_READ_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub read_only: bool,
+
+    /// Header holding the client IP when behind a trusted proxy (e.g. `X-Forwarded-For`; the
+    /// right-most entry is used). Empty: the TCP peer address.
+    #[arg(long, env = "PASTEBIN_TRUSTED_PROXY_HEADER", default_value = "")]
+    pub trusted_proxy_header: String,
+
+    /// Serve GraphiQL on `GET /graphql`.
+    #[arg(long, env = "PASTEBIN_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub graphiql: bool,
+
+    /// Answer GraphQL introspection (and field suggestions in errors).
+    #[arg(long, env = "PASTEBIN_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
+    /// Origins allowed by CORS, comma-separated. Empty: none (same-origin only).
+    #[arg(long, env = "PASTEBIN_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+
+    /// Built web app served at `/`.
+    #[arg(long, env = "PASTEBIN_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+
+    /// Log filter (tracing `EnvFilter` syntax).
+    #[arg(long, env = "PASTEBIN_LOG", default_value = "info")]
+    pub log: String,
+
+    #[arg(long, env = "PASTEBIN_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl ServerConfig {
+    /// The separate metrics listener, if configured.
+    pub fn metrics_socket(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.metrics_addr.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(self.metrics_addr.parse().map_err(|e| {
+            anyhow::anyhow!("PASTEBIN_METRICS_ADDR {:?}: {e}", self.metrics_addr)
+        })?))
+    }
+
+    pub fn cors_origin_list(&self) -> Vec<String> {
+        super::split_list(&self.cors_origins)
+    }
+
+    /// Public base URL without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}

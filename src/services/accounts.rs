@@ -1,0 +1,261 @@
+//! The accounts service: registration, login, and turning a bearer token into a [`Caller`].
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::budgets::{Budgets, Operation};
+use super::db::models::{NewUser, UserRow};
+use super::db::users as q;
+use super::db::{Db, DbFailure, is_unique_violation};
+use crate::auth::{Auth, TokenSource, password};
+use crate::caller::{Caller, ClientAddr, Credential, Scopes, Standing, User, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::ids;
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+
+/// An account as clients see it.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: Uuid,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for Account {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// A signed-in session: the token and who it is for.
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub account: Account,
+}
+
+fn check_username(username: &str) -> AppResult<()> {
+    let ok = (USERNAME_MIN..=USERNAME_MAX).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_input(format!(
+            "username must be {USERNAME_MIN} to {USERNAME_MAX} characters of A-Z, a-z, 0-9, _ . -"
+        )))
+    }
+}
+
+/// The accounts service. Cheap to clone.
+#[derive(Clone)]
+pub struct Accounts {
+    db: Db,
+    auth: Arc<Auth>,
+    budgets: Budgets,
+}
+
+impl Accounts {
+    pub(super) fn new(db: Db, auth: Arc<Auth>, budgets: Budgets) -> Self {
+        Self { db, auth, budgets }
+    }
+
+    pub async fn register(
+        &self,
+        caller: &Caller,
+        username: &str,
+        password: String,
+    ) -> AppResult<Session> {
+        self.budgets.charge(caller, Operation::SignIn).await?;
+        if self.db.read_only() {
+            return Err(AppError::read_only());
+        }
+        check_username(username)?;
+        password::check_rules(&password)?;
+        let hash = password::hash(password).await?;
+        let user = UserRow {
+            id: Uuid::now_v7(),
+            username: username.to_owned(),
+            password_hash: Some(hash),
+            external_id: None,
+            created_at: Utc::now(),
+        };
+        let new = NewUser {
+            id: user.id,
+            username: &user.username,
+            password_hash: user.password_hash.as_deref(),
+            external_id: None,
+            created_at: user.created_at,
+        };
+        match self.db.write(async |c| q::insert(c, &new).await).await {
+            Ok(()) => {}
+            Err(DbFailure::Query(e)) if is_unique_violation(&e, q::USERNAME_INDEX) => {
+                return Err(AppError::bad_input("that username is taken"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(user.id = %user.id, "account registered");
+        self.session(user)
+    }
+
+    /// The same error, after the same work, for an unknown user and a wrong password.
+    pub async fn login(
+        &self,
+        caller: &Caller,
+        username: &str,
+        password: String,
+    ) -> AppResult<Session> {
+        const REFUSED: AppError = AppError::Unauthenticated("wrong username or password");
+        self.budgets.charge(caller, Operation::SignIn).await?;
+        let user = if check_username(username).is_ok() {
+            self.db
+                .read_prefer_primary(async |c| q::find_by_username(c, username).await)
+                .await?
+        } else {
+            None
+        };
+        let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+        if !password::verify(password, stored).await? {
+            return Err(REFUSED);
+        }
+        let user = user.ok_or(REFUSED)?;
+        self.session(user)
+    }
+
+    fn session(&self, user: UserRow) -> AppResult<Session> {
+        let (token, expires_at) = self.auth.issue(user.id)?;
+        Ok(Session {
+            token,
+            expires_at,
+            account: user.into(),
+        })
+    }
+
+    /// An account by id.
+    pub async fn account(&self, id: Uuid) -> AppResult<Account> {
+        self.db
+            .read_prefer_primary(async |c| q::find_by_id(c, id).await)
+            .await?
+            .map(Account::from)
+            .ok_or(AppError::NotFound)
+    }
+
+    /// The caller of a request from this address with this bearer token (or none). A token
+    /// that does not verify, or whose user no longer exists, is an error: never silently
+    /// anonymous.
+    pub async fn caller(&self, addr: ClientAddr, token: Option<&str>) -> AppResult<Caller> {
+        let viewer = match token {
+            None => Viewer::Anonymous,
+            Some(token) => self.viewer_from_token(token).await?,
+        };
+        Ok(Caller::new(addr, viewer))
+    }
+
+    async fn viewer_from_token(&self, token: &str) -> AppResult<Viewer> {
+        const GONE: AppError =
+            AppError::Unauthenticated("the account of this token no longer exists");
+        let (claims, source) = self.auth.verify(token)?;
+        let (user, credential) = match source {
+            TokenSource::Local => {
+                let id: Uuid = claims
+                    .sub
+                    .parse()
+                    .map_err(|_| AppError::Unauthenticated("invalid token subject"))?;
+                let user = self
+                    .db
+                    .read(async |c| q::find_by_id(c, id).await)
+                    .await?
+                    .ok_or(GONE)?;
+                (user, Credential::Session)
+            }
+            TokenSource::External => {
+                let user = self
+                    .external_user(&claims.iss, &claims.sub, claims.preferred_username)
+                    .await?;
+                (user, Credential::IdentityProvider)
+            }
+        };
+        Ok(Viewer::User(User {
+            id: user.id,
+            username: user.username,
+            credential,
+            scopes: Scopes::ALL,
+            standing: Standing::Active,
+        }))
+    }
+
+    /// The account of an identity provider's subject, created on first sight.
+    async fn external_user(
+        &self,
+        issuer: &str,
+        sub: &str,
+        preferred: Option<String>,
+    ) -> AppResult<UserRow> {
+        let external_id = format!("{issuer}|{sub}");
+        let external_id = external_id.as_str();
+        if let Some(u) = self
+            .db
+            .read(async |c| q::find_by_external_id(c, external_id).await)
+            .await?
+        {
+            return Ok(u);
+        }
+        let base: String = preferred
+            .unwrap_or_else(|| "user".into())
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "_.-".contains(*c))
+            .take(USERNAME_MAX - 7)
+            .collect();
+        let base = if base.len() < USERNAME_MIN {
+            "user".to_owned()
+        } else {
+            base
+        };
+        for attempt in 0..4 {
+            let username = if attempt == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{}", ids::random_base62(6))
+            };
+            let user = UserRow {
+                id: Uuid::now_v7(),
+                username,
+                password_hash: None,
+                external_id: Some(external_id.to_owned()),
+                created_at: Utc::now(),
+            };
+            let new = NewUser {
+                id: user.id,
+                username: &user.username,
+                password_hash: None,
+                external_id: Some(external_id),
+                created_at: user.created_at,
+            };
+            match self.db.write(async |c| q::insert(c, &new).await).await {
+                Ok(()) => return Ok(user),
+                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::USERNAME_INDEX) => continue,
+                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::EXTERNAL_ID_KEY) => {
+                    // Created concurrently by another request.
+                    return self
+                        .db
+                        .read_prefer_primary(async |c| q::find_by_external_id(c, external_id).await)
+                        .await?
+                        .ok_or(AppError::unavailable("account is being created; retry"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::internal(anyhow::anyhow!(
+            "no free username for {external_id}"
+        )))
+    }
+}

@@ -1,0 +1,84 @@
+//! What each operation costs, charged by the service method that runs it, so every door —
+//! GraphQL over HTTP or WebSocket, raw text, `POST /`, the REST API — pays the same for the
+//! same operation. README.md ("Limits") has the same table.
+//!
+//! | operation | budget | cost |
+//! |---|---|---|
+//! | look a paste up (metadata), read its content, raw text, REST read, reveal | read | 1 |
+//! | a page of a listing | read | 1, plus 1 per listed paste whose content is read |
+//! | statistics (`pasteStats`, REST hits) | read | 1 |
+//! | subscribe to a live view count | read | 1 |
+//! | create (GraphQL, `POST /`, REST), delete | create | 1 |
+//! | register, login | auth | 1 |
+//!
+//! Budgets count per client address (IPv6: per /64) and, when signed in, per user as well; a
+//! request is refused when either is spent. Reads are counted in process (a Redis round trip
+//! per read would cost more than the read); creates and sign-ins are shared by all instances
+//! through Redis, and counted in process while Redis is down.
+
+use crate::caller::Caller;
+use crate::config::LimitsConfig;
+use crate::error::AppResult;
+
+use super::cache::ratelimit::{Budget, RateLimiter, Subject};
+use super::cache::redis::Redis;
+
+/// The operations that cost something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// Looking a paste up, reading its content (GraphQL, raw, REST), revealing it.
+    Read,
+    /// One page of a listing.
+    ListPage,
+    /// Reading the content of a paste that came from a listing.
+    ListedContent,
+    /// Hourly or monthly statistics.
+    Stats,
+    /// Starting a live view-count subscription.
+    Subscribe,
+    Create,
+    Delete,
+    /// Registering or logging in.
+    SignIn,
+}
+
+impl Operation {
+    /// The one table of costs.
+    fn cost(self) -> (Budget, u32) {
+        match self {
+            Self::Read | Self::ListPage | Self::ListedContent | Self::Stats | Self::Subscribe => {
+                (Budget::Read, 1)
+            }
+            Self::Create | Self::Delete => (Budget::Create, 1),
+            Self::SignIn => (Budget::Auth, 1),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Budgets {
+    limiter: RateLimiter,
+}
+
+impl Budgets {
+    pub fn new(redis: Redis, limits: &LimitsConfig) -> Self {
+        Self {
+            limiter: RateLimiter::new(redis, limits),
+        }
+    }
+
+    /// Takes `op` from the caller's budgets, or refuses with `RATE_LIMITED` and when to retry.
+    pub async fn charge(&self, caller: &Caller, op: Operation) -> AppResult<()> {
+        let (budget, n) = op.cost();
+        let ip = Subject::Ip(caller.addr.budget_key());
+        match (budget, caller.user_id()) {
+            // Signing in happens before there is a user to count against.
+            (Budget::Auth, _) | (_, None) => self.limiter.check(budget, &[ip], n).await,
+            (_, Some(user)) => {
+                self.limiter
+                    .check(budget, &[ip, Subject::User(user)], n)
+                    .await
+            }
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The live view counts: counting views without a write on the read path.
+//!
+//! A read adds one to an in-process map (a mutex and a hash-map increment). A flusher moves
+//! the map to Redis every `PASTEBIN_VIEW_FLUSH_MS` in one script call that, per paste:
+//! `INCRBY {p}views:{id}` (the live total), `HINCRBY {p}analytics:pending {id}|{hour}` (what the
+//! analytics job moves to the analytics database), and `PUBLISH {p}views "{id} {total}"` (live
+//! subscribers on every instance). The script is atomic, so the three never disagree.
+//!
+//! Redis down: counts stay buffered in process (up to [`MAX_BUFFERED`] distinct paste-hours)
+//! and are flushed when it returns; beyond that they are dropped and counted in
+//! `pastebin_views_dropped_total`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use metrics::Counter;
+use redis::Script;
+use tokio_util::sync::CancellationToken;
+
+use super::redis::Redis;
+
+/// Distinct (paste, hour) pairs kept while Redis is unreachable.
+pub const MAX_BUFFERED: usize = 100_000;
+
+const FLUSH_SCRIPT: &str = r"
+local prefix = ARGV[1]
+local pending = prefix .. 'analytics:pending'
+for i = 2, #ARGV, 3 do
+  local id = ARGV[i]
+  local hour = ARGV[i + 1]
+  local n = tonumber(ARGV[i + 2])
+  local total = redis.call('INCRBY', prefix .. 'views:' .. id, n)
+  redis.call('HINCRBY', pending, id .. '|' .. hour, n)
+  redis.call('PUBLISH', prefix .. 'views', id .. ' ' .. total)
+end
+return 1
+";
+
+/// Counts per unix hour, then per paste: a view of a paste already counted this hour is a
+/// hash lookup by `&str`, with no allocation.
+#[derive(Default)]
+struct Pending {
+    by_hour: HashMap<i64, HashMap<String, u64>>,
+    /// Distinct (hour, paste) pairs held.
+    len: usize,
+}
+
+impl Pending {
+    /// Adds `n` views; `false` when the bound is reached and they were not kept.
+    fn add(&mut self, id: &str, hour: i64, n: u64) -> bool {
+        let ids = self.by_hour.entry(hour).or_default();
+        if let Some(count) = ids.get_mut(id) {
+            *count += n;
+            return true;
+        }
+        if self.len >= MAX_BUFFERED {
+            return false;
+        }
+        ids.insert(id.to_owned(), n);
+        self.len += 1;
+        true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, i64, u64)> {
+        self.by_hour
+            .iter()
+            .flat_map(|(hour, ids)| ids.iter().map(move |(id, n)| (id.as_str(), *hour, *n)))
+    }
+
+    fn of(&self, id: &str) -> impl Iterator<Item = (i64, u64)> {
+        self.by_hour
+            .iter()
+            .filter_map(move |(hour, ids)| ids.get(id).map(|n| (*hour, *n)))
+    }
+}
+
+pub struct LiveCounts {
+    pending: Mutex<Pending>,
+    /// Held by a flush from taking the counts until Redis has them (or they are back), and by
+    /// readers that add Redis and in-process counts, so a view is never in neither or both.
+    flush_lock: tokio::sync::Mutex<()>,
+    redis: Redis,
+    script: Script,
+    dropped: Counter,
+    recorded: Counter,
+}
+
+impl LiveCounts {
+    pub fn new(redis: Redis) -> Arc<Self> {
+        Arc::new(Self {
+            pending: Mutex::new(Pending::default()),
+            flush_lock: tokio::sync::Mutex::new(()),
+            redis,
+            script: Script::new(FLUSH_SCRIPT),
+            dropped: metrics::counter!("pastebin_views_dropped_total"),
+            recorded: metrics::counter!("pastebin_views_total"),
+        })
+    }
+
+    /// Counts one view. Cheap: no I/O.
+    pub fn record(&self, id: &str) {
+        self.recorded.increment(1);
+        if !self.redis.is_configured() {
+            return;
+        }
+        let hour = chrono::Utc::now().timestamp().div_euclid(3600);
+        let kept = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(id, hour, 1);
+        if !kept {
+            self.dropped.increment(1);
+        }
+    }
+
+    /// Views counted here and not yet in Redis.
+    pub fn unflushed(&self, id: &str) -> u64 {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.of(id).map(|(_, n)| n).sum()
+    }
+
+    /// Views of `id` counted here and not yet in Redis, per unix hour.
+    pub fn unflushed_by_hour(&self, id: &str) -> Vec<(i64, u64)> {
+        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.of(id).collect()
+    }
+
+    /// Moves the buffered counts to Redis. On failure they go back into the buffer.
+    pub async fn flush(&self) -> bool {
+        let _flushing = self.flush_lock.lock().await;
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if batch.is_empty() {
+            return true;
+        }
+        let mut invocation = self.script.prepare_invoke();
+        invocation.arg(self.redis.key(""));
+        for (id, hour, n) in batch.iter() {
+            invocation.arg(id).arg(hour).arg(n);
+        }
+        let result = self
+            .redis
+            .run("views_flush", move |mut c| async move {
+                invocation.invoke_async::<i64>(&mut c).await
+            })
+            .await;
+        if result.is_ok() {
+            return true;
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, hour, n) in batch.iter() {
+            if !pending.add(id, hour, n) {
+                self.dropped.increment(n);
+            }
+        }
+        false
+    }
+
+    /// Flushes every `interval` until shutdown, then once more.
+    pub fn spawn_flusher(
+        self: &Arc<Self>,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => { this.flush().await; }
+                    _ = shutdown.cancelled() => break,
+                }
+            }
+            this.flush().await;
+        })
+    }
+
+    /// Holds flushes back while a reader adds Redis counts to [`LiveCounts::unflushed`].
+    pub async fn hold_flushes(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.flush_lock.lock().await
+    }
+
+    /// The live total: Redis plus what this process has not flushed yet.
+    pub async fn total(&self, id: &str) -> u64 {
+        let _consistent = self.hold_flushes().await;
+        let key = self.redis.key(format_args!("views:{id}"));
+        let stored: u64 = self
+            .redis
+            .run("views_get", move |mut c| async move {
+                redis::cmd("GET")
+                    .arg(&key)
+                    .query_async::<Option<u64>>(&mut c)
+                    .await
+            })
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        stored + self.unflushed(id)
+    }
+
+    /// Forgets the live total of a deleted paste (its analytics history stays).
+    pub async fn forget(&self, id: &str) {
+        let key = self.redis.key(format_args!("views:{id}"));
+        let _ = self
+            .redis
+            .run("views_forget", move |mut c| async move {
+                redis::cmd("DEL").arg(&key).query_async::<()>(&mut c).await
+            })
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_counts_add_up_per_paste_and_hour_within_the_bound() {
+        let mut p = Pending::default();
+        assert!(p.add("a", 1, 1) && p.add("a", 1, 2) && p.add("a", 2, 1) && p.add("b", 1, 5));
+        assert_eq!(p.len, 3);
+        let mut of_a: Vec<_> = p.of("a").collect();
+        of_a.sort();
+        assert_eq!(of_a, vec![(1, 3), (2, 1)]);
+        assert_eq!(p.iter().map(|(_, _, n)| n).sum::<u64>(), 9);
+        p.len = MAX_BUFFERED;
+        assert!(
+            p.add("a", 1, 1),
+            "an existing pair still counts at the bound"
+        );
+        assert!(!p.add("c", 1, 1), "a new pair does not");
+    }
+}

@@ -1,0 +1,180 @@
+//! The pub/sub watchers: one Redis pub/sub connection per process, fanned out in process to
+//! the watchers of each paste's live view count.
+//!
+//! Channels: `{p}views` ("{id} {total}" after each flush, from any instance) and
+//! `{p}invalidate` ("{id}" when a paste is deleted, burned or expired). View totals go to a
+//! `tokio::sync::watch` per watched paste: a subscriber only ever sees the latest value, so a
+//! slow one cannot stall others or make memory grow. Invalidations drop the in-process cache
+//! entry and end the paste's watchers.
+//!
+//! The listener reconnects with backoff. While it is not subscribed the in-process cache is
+//! not trusted (see [`super::PasteCache`]); on every subscribe it refreshes the watched totals,
+//! since updates may have been missed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::PasteCache;
+use super::live_counts::LiveCounts;
+use super::redis::Redis;
+
+/// What a watcher of one paste sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewEvent {
+    /// Total views (monotonic).
+    Count(u64),
+    /// The paste was deleted, burned or expired: the stream ends.
+    Gone,
+}
+
+pub struct Watchers {
+    redis: Redis,
+    cache: PasteCache,
+    counts: Arc<LiveCounts>,
+    watchers: Mutex<HashMap<String, watch::Sender<ViewEvent>>>,
+}
+
+impl Watchers {
+    pub fn new(redis: Redis, cache: PasteCache, counts: Arc<LiveCounts>) -> Arc<Self> {
+        Arc::new(Self {
+            redis,
+            cache,
+            counts,
+            watchers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Watches one paste's total, starting from its current value.
+    pub async fn watch(&self, id: &str) -> watch::Receiver<ViewEvent> {
+        let current = self.counts.total(id).await;
+        let mut watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        watchers.retain(|_, tx| tx.receiver_count() > 0);
+        let tx = watchers
+            .entry(id.to_owned())
+            .or_insert_with(|| watch::channel(ViewEvent::Count(current)).0);
+        raise(tx, current);
+        tx.subscribe()
+    }
+
+    /// Ends the watchers of a paste in this process (the paste is gone).
+    pub fn end(&self, id: &str) {
+        if let Some(tx) = self
+            .watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+        {
+            tx.send_replace(ViewEvent::Gone);
+        }
+    }
+
+    pub fn watched(&self) -> usize {
+        self.watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    fn on_total(&self, id: &str, total: u64) {
+        let watchers = self.watchers.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = watchers.get(id) {
+            raise(tx, total);
+        }
+    }
+
+    fn on_invalidate(&self, id: &str) {
+        self.cache.invalidate_local(id);
+        self.end(id);
+    }
+
+    /// Totals may have changed while the listener was away.
+    async fn refresh_all(&self) {
+        let ids: Vec<String> = self
+            .watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        for id in ids {
+            let total = self.counts.total(&id).await;
+            self.on_total(&id, total);
+        }
+    }
+
+    /// Runs the listener until shutdown. Without Redis there is nothing to listen to.
+    pub fn spawn_listener(
+        self: &Arc<Self>,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            if !this.redis.is_configured() {
+                return;
+            }
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    ended = this.listen_once() => {
+                        this.cache.set_local_trusted(false);
+                        match ended {
+                            Ok(()) => backoff = Duration::from_millis(100),
+                            Err(e) => tracing::warn!(error = %e, "pub/sub listener lost redis; retrying"),
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+        })
+    }
+
+    async fn listen_once(&self) -> anyhow::Result<()> {
+        let views_channel = self.redis.key("views");
+        let invalidate_channel = self.redis.key("invalidate");
+        let mut pubsub = self.redis.pubsub().await?;
+        pubsub
+            .subscribe(&[&views_channel, &invalidate_channel])
+            .await?;
+        self.cache.set_local_trusted(true);
+        tracing::info!("pub/sub listener subscribed");
+        self.refresh_all().await;
+        let mut messages = pubsub.on_message();
+        while let Some(msg) = messages.next().await {
+            let Ok(payload) = std::str::from_utf8(msg.get_payload_bytes()) else {
+                continue;
+            };
+            let channel = msg.get_channel_name();
+            if channel == views_channel {
+                if let Some((id, total)) = payload.split_once(' ')
+                    && let Ok(total) = total.parse()
+                {
+                    self.on_total(id, total);
+                }
+            } else if channel == invalidate_channel {
+                self.on_invalidate(payload);
+            }
+        }
+        anyhow::bail!("pub/sub connection closed")
+    }
+}
+
+/// Totals only go up; a late message with an older total is ignored.
+fn raise(tx: &watch::Sender<ViewEvent>, total: u64) {
+    tx.send_if_modified(|current| match current {
+        ViewEvent::Count(n) if *n < total => {
+            *current = ViewEvent::Count(total);
+            true
+        }
+        _ => false,
+    });
+}

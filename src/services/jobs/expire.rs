@@ -1,0 +1,43 @@
+//! Expiry sweep: deletes expired pastes (and `maxViews` pastes with no views left) in bounded
+//! batches on the primary, then their objects and cache entries. Reads never depend on it: an
+//! expired paste is refused on every path even before it is swept.
+
+use futures_util::{StreamExt, stream};
+
+use crate::error::AppResult;
+use crate::services::App;
+use crate::services::db::pastes as q;
+
+/// Pastes deleted per run at most; the next run goes on.
+pub const MAX_PER_RUN: usize = 100_000;
+/// Object and cache clean-ups in flight at once.
+const CLEANUP_CONCURRENCY: usize = 16;
+
+/// One sweep. Idempotent; concurrent sweeps split the rows between them (`SKIP LOCKED`).
+/// Returns how many pastes it removed.
+pub async fn sweep(app: &App) -> AppResult<usize> {
+    let batch = app.config.jobs.expiry_batch.max(1);
+    let mut total = 0;
+    while total < MAX_PER_RUN {
+        let swept = app
+            .stores
+            .db
+            .write(async |c| q::delete_expired(c, batch).await)
+            .await?;
+        let n = swept.len();
+        stream::iter(swept)
+            .for_each_concurrent(CLEANUP_CONCURRENCY, |(id, in_blob)| async move {
+                app.pastes.forget(&id, in_blob).await;
+            })
+            .await;
+        total += n;
+        if (n as i64) < batch {
+            break;
+        }
+    }
+    if total > 0 {
+        metrics::counter!("pastebin_pastes_expired_total").increment(total as u64);
+        tracing::info!(pastes = total, "expired pastes swept");
+    }
+    Ok(total)
+}

@@ -1,0 +1,177 @@
+//! The service layer: the rules every transport obeys, and the stores behind them.
+//!
+//! Transports ([`crate::http`], [`crate::graphql`]) hold an [`App`] and call its services —
+//! [`Pastes`], [`Accounts`], [`ViewStats`], [`Health`] — with a [`crate::caller::Caller`]; each
+//! service method applies the rules and charges its own budget ([`budgets`]), so every door
+//! obeys the same ones. The stores (`db`, `cache`, `blob`) are private to this module: the
+//! compiler keeps transports out of them, and a test (`tests/it/layers.rs`) checks the source
+//! as well. The job workers ([`jobs`]) run inside this layer and use the stores directly.
+//! Tests and examples reach the stores through the `test-support` feature ([`App::stores`]).
+
+pub mod accounts;
+pub mod budgets;
+pub mod error;
+pub mod health;
+pub mod jobs;
+pub mod migrate;
+pub mod pastes;
+pub mod view_stats;
+
+#[cfg(feature = "test-support")]
+pub mod blob;
+#[cfg(not(feature = "test-support"))]
+mod blob;
+#[cfg(feature = "test-support")]
+pub mod cache;
+#[cfg(not(feature = "test-support"))]
+mod cache;
+#[cfg(feature = "test-support")]
+pub mod db;
+#[cfg(not(feature = "test-support"))]
+mod db;
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use self::accounts::Accounts;
+use self::blob::Blobs;
+use self::budgets::Budgets;
+use self::cache::PasteCache;
+use self::cache::live_counts::LiveCounts;
+use self::cache::redis::Redis;
+use self::cache::watchers::Watchers;
+use self::db::{AnalyticsDb, Db};
+use self::health::Health;
+use self::pastes::Pastes;
+use self::view_stats::ViewStats;
+use crate::auth::Auth;
+use crate::config::Config;
+
+/// The stores of one process. Private to the service layer (and its jobs); tests reach them
+/// through [`App::stores`] with the `test-support` feature.
+pub struct Stores {
+    pub db: Db,
+    pub analytics: Option<AnalyticsDb>,
+    pub blobs: Blobs,
+    pub redis: Redis,
+    pub cache: PasteCache,
+    pub counts: Arc<LiveCounts>,
+    pub watchers: Arc<Watchers>,
+}
+
+/// Every service, built once per process and shared by every transport and the job workers.
+pub struct App {
+    config: Arc<Config>,
+    pastes: Pastes,
+    accounts: Accounts,
+    view_stats: ViewStats,
+    health: Health,
+    stores: Stores,
+    /// Cancelled on shutdown; background tasks stop on it.
+    shutdown: CancellationToken,
+}
+
+impl App {
+    /// Builds the stores and services and starts the per-process background tasks (view
+    /// flusher, pub/sub listener). Connections are opened lazily: a store that is down does not
+    /// stop start-up.
+    pub fn build(config: Config) -> anyhow::Result<Arc<Self>> {
+        config.validate()?;
+        let config = Arc::new(config);
+        let db = Db::new(&config)?;
+        let analytics = AnalyticsDb::new(&config)?;
+        let blobs = Blobs::new(&config)?;
+        if !blobs.is_configured() {
+            tracing::warn!("no object store configured: every body is stored inline in Postgres");
+        }
+        let c = &config.cache;
+        let redis = Redis::new(&c.redis_url, &c.redis_prefix, c.redis_ca_file.as_deref())?;
+        let cache = PasteCache::new(redis.clone(), c.cache_bytes, c.ttl());
+        let counts = LiveCounts::new(redis.clone());
+        let watchers = Watchers::new(redis.clone(), cache.clone(), Arc::clone(&counts));
+        let auth = Arc::new(Auth::new(&config)?);
+        let budgets = Budgets::new(redis.clone(), &config.limits);
+        let shutdown = CancellationToken::new();
+        crate::telemetry::spawn_metrics_upkeep(shutdown.clone());
+        counts.spawn_flusher(c.view_flush_interval(), shutdown.clone());
+        watchers.spawn_listener(shutdown.clone());
+
+        let pastes = Pastes::new(
+            Arc::clone(&config),
+            db.clone(),
+            blobs.clone(),
+            cache.clone(),
+            Arc::clone(&counts),
+            Arc::clone(&watchers),
+            budgets.clone(),
+            Arc::clone(&auth),
+        );
+        let accounts = Accounts::new(db.clone(), auth, budgets.clone());
+        let view_stats = ViewStats::new(
+            pastes.clone(),
+            Arc::clone(&counts),
+            Arc::clone(&watchers),
+            redis.clone(),
+            analytics.clone(),
+            budgets,
+        );
+        let stores = Stores {
+            db,
+            analytics,
+            blobs,
+            redis,
+            cache,
+            counts,
+            watchers,
+        };
+        let health = Health::new(&stores);
+        Ok(Arc::new(Self {
+            config,
+            pastes,
+            accounts,
+            view_stats,
+            health,
+            stores,
+            shutdown,
+        }))
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn pastes(&self) -> &Pastes {
+        &self.pastes
+    }
+
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    pub fn view_stats(&self) -> &ViewStats {
+        &self.view_stats
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// Cancelled when the process shuts down.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    /// Stops the background tasks and hands the view counts still in process to Redis.
+    pub async fn stop(&self) {
+        self.shutdown.cancel();
+        self.stores.counts.flush().await;
+    }
+
+    /// The stores, for tests and tools.
+    #[cfg(feature = "test-support")]
+    #[doc(hidden)]
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+}

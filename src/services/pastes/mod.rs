@@ -1,0 +1,384 @@
+//! The paste service: the rules every door (GraphQL, raw text, `POST /`, the REST API) and the
+//! jobs share. One file per use case — [`create`], [`read`], [`delete`], [`list`] — and the
+//! types they hand out here.
+//!
+//! Read path: in-process cache → Redis → replica (primary when the replica lacks it) → object
+//! store for large bodies → fill the caches. After any hit the paste is checked again: not
+//! expired, views left, visible to this caller (a private paste of someone else is reported
+//! exactly like a missing one). A lookup that does not need the content (ids, titles, counts,
+//! statistics, subscriptions) never selects the body or touches the object store.
+//! Burn-after-reading and `maxViews` pastes are never cached; their content is claimed
+//! atomically on the primary.
+//!
+//! Write path: validate → compress → body to the object store first when large → INSERT on
+//! the primary → answer. A failed INSERT removes the object; an INSERT whose outcome is
+//! unknown (connection lost after COMMIT was sent) is resolved by looking the id up before
+//! answering, and a client `idempotencyKey` makes a retry return the same paste.
+
+mod create;
+mod delete;
+mod list;
+mod read;
+mod validate;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::blob::Blobs;
+use super::budgets::Budgets;
+use super::cache::PasteCache;
+use super::cache::live_counts::LiveCounts;
+use super::cache::watchers::Watchers;
+use super::db::Db;
+use super::db::models::PasteMeta;
+use crate::auth::Auth;
+use crate::caller::Viewer;
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+
+pub use super::cache::{CachedPaste, Content};
+pub use list::MAX_PAGE;
+pub use validate::{MAX_LANGUAGE_LEN, MAX_TITLE_LEN, MAX_VIEWS_LIMIT};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    /// Listed in recent pastes.
+    Public,
+    /// Readable by anyone with the link.
+    Unlisted,
+    /// Owner only.
+    Private,
+}
+
+impl Visibility {
+    pub(crate) fn to_db(self) -> i16 {
+        match self {
+            Self::Public => 0,
+            Self::Unlisted => 1,
+            Self::Private => 2,
+        }
+    }
+
+    pub(crate) fn from_db(v: i16) -> Self {
+        match v {
+            0 => Self::Public,
+            1 => Self::Unlisted,
+            _ => Self::Private,
+        }
+    }
+}
+
+/// What a client asks to create.
+#[derive(Clone, Debug)]
+pub struct NewPaste {
+    pub content: String,
+    pub title: Option<String>,
+    pub language: Option<String>,
+    /// Seconds from now; `None` = never.
+    pub expires_in: Option<i64>,
+    pub visibility: Visibility,
+    pub burn_after_reading: bool,
+    pub max_views: Option<i32>,
+    pub idempotency_key: Option<String>,
+}
+
+impl NewPaste {
+    /// An unlisted paste of `content` that never expires: what `POST /` and the REST API start
+    /// from.
+    pub fn text(content: String) -> Self {
+        Self {
+            content,
+            title: None,
+            language: None,
+            expires_in: None,
+            visibility: Visibility::Unlisted,
+            burn_after_reading: false,
+            max_views: None,
+            idempotency_key: None,
+        }
+    }
+}
+
+/// A paste just created.
+pub struct Created {
+    pub paste: Paste,
+    /// For anonymous pastes: the secret that allows deleting it, shown once.
+    pub delete_token: Option<String>,
+}
+
+/// A paste a caller may see: its metadata, and its content when it was loaded with it.
+#[derive(Clone, Debug)]
+pub struct Paste(Repr);
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// Metadata and content (a cache entry, or loaded with its body).
+    Full(Arc<CachedPaste>),
+    /// Metadata only.
+    Meta(Arc<PasteMeta>),
+}
+
+impl Paste {
+    fn full(entry: Arc<CachedPaste>) -> Self {
+        Self(Repr::Full(entry))
+    }
+
+    fn meta_only(meta: PasteMeta) -> Self {
+        Self(Repr::Meta(Arc::new(meta)))
+    }
+
+    fn meta(&self) -> &PasteMeta {
+        match &self.0 {
+            Repr::Full(entry) => &entry.meta,
+            Repr::Meta(meta) => meta,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.meta().row.id
+    }
+
+    pub fn title(&self) -> Option<&str> {
+        self.meta().row.title.as_deref()
+    }
+
+    pub fn language(&self) -> Option<&str> {
+        self.meta().row.language.as_deref()
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        Visibility::from_db(self.meta().row.visibility)
+    }
+
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.meta().row.created_at
+    }
+
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.meta().row.expires_at
+    }
+
+    /// Size of the content in bytes (UTF-8).
+    pub fn size_bytes(&self) -> i32 {
+        self.meta().row.size_bytes
+    }
+
+    pub fn burn_after_reading(&self) -> bool {
+        self.meta().row.burn_after_reading
+    }
+
+    pub fn max_views(&self) -> Option<i32> {
+        self.meta().row.max_views
+    }
+
+    /// For `maxViews` pastes: how many reads remain.
+    pub fn remaining_views(&self) -> Option<i32> {
+        let row = &self.meta().row;
+        row.max_views.map(|max| (max - row.views_used).max(0))
+    }
+
+    /// The owner's username; `None` for anonymous pastes.
+    pub fn author(&self) -> Option<&str> {
+        self.meta().author.as_deref()
+    }
+
+    pub fn owner_id(&self) -> Option<Uuid> {
+        self.meta().row.owner_id
+    }
+
+    pub fn is_owned_by(&self, viewer: &Viewer) -> bool {
+        is_owner(self.meta(), viewer)
+    }
+
+    /// Burn-after-reading and `maxViews` pastes: never cached, their content claimed on read.
+    pub fn is_guarded(&self) -> bool {
+        is_guarded(self.meta())
+    }
+
+    /// The text and its ETag, when this paste was loaded with its content.
+    pub fn content(&self) -> Option<&Content> {
+        match &self.0 {
+            Repr::Full(entry) => Some(&entry.content),
+            Repr::Meta(_) => None,
+        }
+    }
+
+    /// Its position in a newest-first listing (an opaque cursor).
+    pub fn cursor(&self) -> String {
+        list::encode_cursor(self.meta())
+    }
+}
+
+/// One page of a newest-first listing.
+pub struct Page {
+    pub items: Vec<Paste>,
+    pub has_next: bool,
+}
+
+/// The paste service. Cheap to clone.
+#[derive(Clone)]
+pub struct Pastes {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<Config>,
+    db: Db,
+    blobs: Blobs,
+    cache: PasteCache,
+    counts: Arc<LiveCounts>,
+    watchers: Arc<Watchers>,
+    budgets: Budgets,
+    auth: Arc<Auth>,
+}
+
+impl Pastes {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        config: Arc<Config>,
+        db: Db,
+        blobs: Blobs,
+        cache: PasteCache,
+        counts: Arc<LiveCounts>,
+        watchers: Arc<Watchers>,
+        budgets: Budgets,
+        auth: Arc<Auth>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                db,
+                blobs,
+                cache,
+                counts,
+                watchers,
+                budgets,
+                auth,
+            }),
+        }
+    }
+
+    /// After a paste's row is gone: its object, its cache entries everywhere, its live
+    /// counter and watchers. Each step is idempotent; sweeps repeat what fails here.
+    pub(crate) async fn forget(&self, id: &str, in_blob: bool) {
+        let this = &self.inner;
+        if in_blob {
+            self.remove_object(id).await;
+        }
+        this.cache.invalidate(id).await;
+        this.counts.forget(id).await;
+        this.watchers.end(id);
+    }
+
+    async fn remove_object(&self, id: &str) {
+        if let Err(e) = self.inner.blobs.delete(id).await {
+            tracing::warn!(paste.id = %id, error = %e, "could not remove object; the orphan sweep will");
+        }
+    }
+
+    fn refuse_writes_when_read_only(&self) -> AppResult<()> {
+        if self.inner.db.read_only() {
+            return Err(AppError::read_only());
+        }
+        Ok(())
+    }
+}
+
+/// Runs a write to completion on its own task: if the request that started it is dropped (the
+/// client went away), the write and its clean-up still finish.
+async fn detach<T: Send + 'static>(
+    f: impl Future<Output = AppResult<T>> + Send + 'static,
+) -> AppResult<T> {
+    tokio::spawn(f).await.map_err(AppError::internal)?
+}
+
+fn is_guarded(meta: &PasteMeta) -> bool {
+    meta.row.burn_after_reading || meta.row.max_views.is_some()
+}
+
+fn is_owner(meta: &PasteMeta, viewer: &Viewer) -> bool {
+    meta.row.owner_id.is_some() && meta.row.owner_id == viewer.user_id()
+}
+
+/// Live and visible to this viewer; otherwise `NOT_FOUND`, whatever the reason.
+fn check_readable(meta: &PasteMeta, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<()> {
+    let row = &meta.row;
+    let expired = row.expires_at.is_some_and(|t| t <= now);
+    let used_up = row.max_views.is_some_and(|max| row.views_used >= max);
+    let hidden =
+        Visibility::from_db(row.visibility) == Visibility::Private && !is_owner(meta, viewer);
+    if expired || used_up || hidden {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caller::{Credential, Scopes, Standing, User};
+    use crate::services::db::models::PasteRow;
+
+    pub(super) fn meta(owner: Option<Uuid>, visibility: Visibility) -> PasteMeta {
+        PasteMeta {
+            row: PasteRow {
+                id: "Ab3dE9xYz1".into(),
+                owner_id: owner,
+                title: None,
+                language: None,
+                visibility: visibility.to_db(),
+                created_at: Utc::now(),
+                expires_at: None,
+                burn_after_reading: false,
+                max_views: None,
+                views_used: 0,
+                size_bytes: 1,
+                content_sha256: vec![],
+                in_blob: false,
+            },
+            author: None,
+        }
+    }
+
+    fn user(id: Uuid, name: &str) -> Viewer {
+        Viewer::User(User {
+            id,
+            username: name.into(),
+            credential: Credential::Session,
+            scopes: Scopes::ALL,
+            standing: Standing::Active,
+        })
+    }
+
+    #[test]
+    fn private_pastes_read_as_missing_to_everyone_but_the_owner() {
+        let owner = Uuid::new_v4();
+        let m = meta(Some(owner), Visibility::Private);
+        let now = Utc::now();
+        assert!(check_readable(&m, &user(owner, "alice"), now).is_ok());
+        assert!(matches!(
+            check_readable(&m, &user(Uuid::new_v4(), "bob"), now),
+            Err(AppError::NotFound)
+        ));
+        assert!(matches!(
+            check_readable(&m, &Viewer::Anonymous, now),
+            Err(AppError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn expired_and_used_up_pastes_are_missing() {
+        let now = Utc::now();
+        let mut m = meta(None, Visibility::Public);
+        m.row.expires_at = Some(now);
+        assert!(check_readable(&m, &Viewer::Anonymous, now).is_err());
+        m.row.expires_at = Some(now + chrono::Duration::seconds(1));
+        assert!(check_readable(&m, &Viewer::Anonymous, now).is_ok());
+        m.row.max_views = Some(2);
+        m.row.views_used = 2;
+        assert!(check_readable(&m, &Viewer::Anonymous, now).is_err());
+    }
+}
