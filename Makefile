@@ -62,7 +62,7 @@ schema:
 
 failover-drill: stack
 	cargo build --release --locked --bin pastebin --example failover_drill
-	eval "$$($(STACK) env)"; ./target/release/examples/failover_drill
+	eval "$$($(STACK) env)"; scripts/with-own-databases pastebin_drill ./target/release/examples/failover_drill
 
 bench: stack
 	cargo build --release --locked --bin pastebin --examples
