@@ -95,6 +95,61 @@ async fn a_bad_token_is_unauthenticated_never_anonymous() {
     );
 }
 
+/// Resolving the caller happens before execution: its failure answers with its own status —
+/// 401 for a token that does not verify, 503 (retryable) when the account cannot be looked up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failure_before_execution_answers_with_its_own_status() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .http
+        .post(app.url("/graphql"))
+        .bearer_auth("not-a-jwt")
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // No database answers: a valid token cannot be resolved to its account.
+    let dead = "postgres://pastebin@127.0.0.1:1/pastebin".to_owned();
+    let deployment = crate::harness::Deployment::with_main_database(dead.clone(), dead).await;
+    let down = TestApp::instance(&deployment, |c| c.database.db_connect_timeout_ms = 300).await;
+    let token = {
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({
+            "sub": uuid::Uuid::new_v4().to_string(), "iat": now, "exp": now + 600,
+            "iss": "pastebin", "aud": "pastebin",
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(deployment.jwt_secret.as_bytes()),
+        )
+        .unwrap()
+    };
+    let r = down
+        .http
+        .post(down.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("SERVICE_UNAVAILABLE"), "{body}");
+    // The same on the other doors.
+    let r = down
+        .http
+        .get(down.url("/raw/Ab3dE9xYz1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_the_create_budget_is_rate_limited_with_retry_after() {
     let app = TestApp::spawn_with(|c| c.limits.rate_create_per_min = 2).await;

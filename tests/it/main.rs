@@ -4,6 +4,7 @@
 mod harness;
 
 mod accounts;
+mod budgets;
 mod cache;
 mod cluster;
 mod errors;
@@ -11,6 +12,7 @@ mod failover;
 mod jobs;
 mod layers;
 mod logs;
+mod metadata;
 mod pastes;
 mod rest;
 mod robustness;
