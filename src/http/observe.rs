@@ -12,6 +12,7 @@ use std::time::Instant;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::Response;
+use metrics::Gauge;
 use tower::{Layer, Service};
 
 use super::web;
@@ -20,6 +21,7 @@ use crate::caller::ClientAddr;
 #[derive(Clone)]
 pub struct ObserveLayer {
     trusted_header: Option<Arc<HeaderName>>,
+    in_flight: Gauge,
 }
 
 impl ObserveLayer {
@@ -29,7 +31,10 @@ impl ObserveLayer {
             .then(|| HeaderName::try_from(trusted_header).ok())
             .flatten()
             .map(Arc::new);
-        Self { trusted_header }
+        Self {
+            trusted_header,
+            in_flight: metrics::gauge!("pastebin_http_requests_in_flight"),
+        }
     }
 }
 
@@ -40,6 +45,7 @@ impl<S> Layer<S> for ObserveLayer {
         Observe {
             inner,
             trusted_header: self.trusted_header.clone(),
+            in_flight: self.in_flight.clone(),
         }
     }
 }
@@ -48,6 +54,7 @@ impl<S> Layer<S> for ObserveLayer {
 pub struct Observe<S> {
     inner: S,
     trusted_header: Option<Arc<HeaderName>>,
+    in_flight: Gauge,
 }
 
 impl<S> Service<Request> for Observe<S>
@@ -73,6 +80,7 @@ where
             start,
             route,
             method,
+            _in_flight: InFlight::start(&self.in_flight),
         }
     }
 }
@@ -84,6 +92,24 @@ pin_project_lite::pin_project! {
         start: Instant,
         route: &'static str,
         method: &'static str,
+        _in_flight: InFlight,
+    }
+}
+
+/// Counts a request in `pastebin_http_requests_in_flight` until its future completes or is
+/// dropped (the client went away).
+pub struct InFlight(Gauge);
+
+impl InFlight {
+    fn start(gauge: &Gauge) -> Self {
+        gauge.increment(1.0);
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
     }
 }
 

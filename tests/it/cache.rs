@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
@@ -27,15 +27,12 @@ async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
     assert_eq!(r["data"]["deletePaste"], true, "{r}");
 
     // The invalidation reaches B through pub/sub.
-    let mut gone = false;
-    for _ in 0..50 {
-        if b.app.stores().cache.get_local(&id).is_none() {
-            gone = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(gone, "B's in-process entry is dropped");
+    eventually(
+        "B's in-process entry is dropped",
+        Duration::from_secs(5),
+        || async { b.app.stores().cache.get_local(&id).is_none() },
+    )
+    .await;
     assert!(
         b.app.stores().cache.get(&id).await.is_none(),
         "Redis holds a tombstone, not the paste"

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use crate::cluster::{ChaosProxy, PgPair, socket_of};
-use crate::harness::{Deployment, TestApp, env, error_code};
+use crate::harness::{Deployment, TestApp, env, error_code, eventually, metric};
 
 const CREATE: &str = "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } } }";
 
@@ -113,31 +113,46 @@ async fn primary_killed_reads_never_fail_writes_resume_after_promotion_nothing_a
         ))
     });
 
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let before_kill = tally.writes_ok.load(Ordering::Relaxed);
-    assert!(
-        before_kill > 10,
-        "writes work before the failure ({before_kill})"
-    );
+    eventually(
+        "writes work before the failure",
+        Duration::from_secs(30),
+        || async { tally.writes_ok.load(Ordering::Relaxed) > 10 },
+    )
+    .await;
     pair.kill(0);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let refused = tally.writes_refused.load(Ordering::Relaxed);
-    assert!(refused > 0, "writes are refused while there is no primary");
+    eventually(
+        "writes are refused while there is no primary",
+        Duration::from_secs(30),
+        || async { tally.writes_refused.load(Ordering::Relaxed) > 5 },
+    )
+    .await;
     pair.promote(1);
     *promoted_at.lock().await = Some(Instant::now());
     let promoted = Instant::now();
-    // Run on until both instances have written to the new primary.
-    while tally
-        .first_write_after
-        .lock()
-        .await
-        .iter()
-        .any(Option::is_none)
-        && promoted.elapsed() < Duration::from_secs(15)
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Run on until both instances have written to the new primary, and a few more.
+    eventually(
+        "both instances write to the new primary",
+        Duration::from_secs(30),
+        || async {
+            tally
+                .first_write_after
+                .lock()
+                .await
+                .iter()
+                .all(Option::is_some)
+        },
+    )
+    .await;
+    let after_promotion = tally.writes_ok.load(Ordering::Relaxed);
+    eventually(
+        "writes go on after the promotion, and reads have been made throughout",
+        Duration::from_secs(30),
+        || async {
+            tally.writes_ok.load(Ordering::Relaxed) > after_promotion + 10
+                && tally.reads.load(Ordering::Relaxed) > 50
+        },
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     for w in workers {
         w.await.unwrap();
@@ -201,20 +216,19 @@ async fn writes_resume_within_ten_seconds_of_the_promotion() {
     pair.promote(1);
     let promoted = Instant::now();
     for app in [&a, &b] {
-        loop {
-            let r = app
-                .gql(CREATE, json!({ "i": { "content": "after" } }))
-                .await;
-            if r["errors"].is_null() {
-                break;
-            }
-            assert!(
-                promoted.elapsed() < Duration::from_secs(10),
-                "no write 10 s after the promotion: {r}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        eventually(
+            "a write after the promotion",
+            Duration::from_secs(10),
+            || async {
+                let r = app
+                    .gql(CREATE, json!({ "i": { "content": "after" } }))
+                    .await;
+                r["errors"].is_null()
+            },
+        )
+        .await;
     }
+    assert!(promoted.elapsed() < Duration::from_secs(10));
     let ready: Value = b.readyz().await;
     assert_eq!(ready["primary"], "up", "{ready}");
     let metrics = a.metrics().await;
@@ -235,7 +249,18 @@ async fn a_commit_in_flight_when_the_primary_dies_is_either_kept_or_safely_retri
         let input = input.clone();
         async move { a.gql(CREATE, json!({ "i": input })).await }
     });
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The commit waits for the standby that is gone.
+    eventually(
+        "the commit waits for the standby",
+        Duration::from_secs(10),
+        || async {
+            pair.psql(
+                0,
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'",
+            ) == "1"
+        },
+    )
+    .await;
     // The primary dies with the commit in flight; the standby (which never got it) takes over.
     pair.kill(0);
     let first = pending.await.unwrap();
@@ -251,11 +276,16 @@ async fn a_commit_in_flight_when_the_primary_dies_is_either_kept_or_safely_retri
     }
     pair.start_node(1);
     pair.promote(1);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let retried = loop {
         let r = a.gql(CREATE, json!({ "i": input })).await;
         if r["errors"].is_null() {
             break r;
         }
+        assert!(
+            Instant::now() < deadline,
+            "no successful retry 30 s after the promotion: {r}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let id = retried["data"]["createPaste"]["paste"]["id"]
@@ -424,7 +454,19 @@ async fn read_only_mode_idles_the_workers() {
         Arc::clone(&app.app),
         app.app.shutdown().clone(),
     ));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The schedule fires (every second) and skips its job, twice.
+    eventually(
+        "the expiry schedule skips twice",
+        Duration::from_secs(30),
+        || async {
+            let page = app.metrics().await;
+            metric(
+                &page,
+                "pastebin_jobs_skipped_total{job=\"expire\",reason=\"read_only\"}",
+            ) >= 2.0
+        },
+    )
+    .await;
     let still: bool = app
         .app
         .stores()

@@ -308,13 +308,34 @@ impl TestApp {
     }
 
     /// The pub/sub listener makes the in-process cache trustworthy; tests start after it.
+    /// Without Redis (or with a Redis that is down) there is nothing to wait for.
     async fn wait_until_subscribed(&self) {
-        for _ in 0..100 {
-            if self.app.stores().cache.local_trusted() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let redis = &self.app.config().cache.redis_url;
+        if redis.is_empty() || self.app.stores().redis.ping().await != Some(true) {
+            return;
         }
+        let cache = &self.app.stores().cache;
+        eventually(
+            "the pub/sub listener subscribes",
+            Duration::from_secs(10),
+            || async { cache.local_trusted() },
+        )
+        .await;
+    }
+
+    /// Waits until this instance has no request and no write in progress but the scrape
+    /// asking (writes continue after their client leaves).
+    pub async fn wait_until_idle(&self) {
+        eventually(
+            "requests and writes finish",
+            Duration::from_secs(30),
+            || async {
+                let page = self.metrics().await;
+                metric(&page, "pastebin_http_requests_in_flight") <= 1.0
+                    && metric(&page, "pastebin_writes_in_flight") == 0.0
+            },
+        )
+        .await;
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -471,6 +492,35 @@ impl Drop for TestApp {
             server.abort();
         }
     }
+}
+
+/// Waits until `check` holds, asking again every 20 ms; panics naming `what` when `within`
+/// passes first. Tests wait for conditions like this, never for a fixed time.
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The value of one series of a Prometheus text page (0 when absent).
+pub fn metric(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// The `extensions.code` of the first error of a GraphQL response.

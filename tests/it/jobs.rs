@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use pastebin::jobs;
 use serde_json::json;
 
-use crate::harness::{Delivery, TestApp, error_code, unique};
+use crate::harness::{Delivery, TestApp, error_code, eventually, unique};
 
 async fn count(app: &TestApp, sql_where: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
@@ -95,13 +95,12 @@ async fn the_scheduled_worker_sweeps_expired_pastes_by_itself() {
         "UPDATE pastes SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
     ))
     .await;
-    for _ in 0..100 {
-        if count(&a, &format!("id = '{id}'")).await == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the workers did not sweep the expired paste within 10 s");
+    eventually(
+        "the workers sweep the expired paste",
+        Duration::from_secs(10),
+        || async { count(&a, &format!("id = '{id}'")).await == 0 },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,8 +118,14 @@ async fn orphan_objects_older_than_the_grace_period_are_removed() {
         .put("Orphan0001", b"whatever")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(jobs::orphans::sweep(&app.app).await.unwrap(), 1);
+    // Object times have a resolution of a second: the orphan is past the grace period (0 s)
+    // once a second has turned.
+    eventually(
+        "the sweep removes the orphan",
+        Duration::from_secs(10),
+        || async { jobs::orphans::sweep(&app.app).await.unwrap() == 1 },
+    )
+    .await;
     assert!(!app.app.stores().blobs.exists("Orphan0001").await.unwrap());
     assert!(
         app.app.stores().blobs.exists(&id).await.unwrap(),
@@ -215,8 +220,7 @@ async fn max_views_three_allows_exactly_three_reads_under_concurrency() {
             .filter(|r| r.is_err())
             .all(|r| r.as_ref().err().map(String::as_str) == Some("NOT_FOUND"))
     );
-    // The paste and its object are removed with its last view.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The paste and its object are removed with its last view, before that view is answered.
     assert_eq!(count(&app, &format!("id = '{id}'")).await, 0);
     assert!(!app.app.stores().blobs.exists(&id).await.unwrap());
 }

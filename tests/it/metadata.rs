@@ -7,15 +7,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, metric};
 
-fn counter(metrics: &str, series: &str) -> u64 {
-    metrics
-        .lines()
-        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse::<f64>().ok())
-        .map_or(0, |v| v as u64)
+fn counter(page: &str, series: &str) -> u64 {
+    metric(page, series) as u64
 }
 
 struct Loads {

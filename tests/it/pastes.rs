@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::harness::{TestApp, error_code};
+use crate::harness::{TestApp, error_code, eventually};
 
 const FULL: &str = "query($id: ID!) { paste(id: $id) { id url rawUrl title language visibility content sizeBytes \
                     expiresAt burnAfterReading author viewerIsOwner } }";
@@ -145,10 +145,19 @@ async fn an_expired_paste_is_never_served_even_before_any_sweep() {
     // Read once so it sits in both cache tiers.
     assert_eq!(app.read_paste(None, &id).await.unwrap(), "soon gone");
     assert_eq!(app.raw(&id).await.status(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    // No sweep has run (no workers here): the row and the cache entries are all still there.
+    // No sweep runs (no workers here): the row and the cache entries all stay, and once its
+    // second is over the paste is refused from them.
+    eventually(
+        "the expired paste is refused from the caches",
+        std::time::Duration::from_secs(10),
+        || async { app.raw(&id).await.status() == 404 },
+    )
+    .await;
     assert_eq!(app.read_paste(None, &id).await, Err("NOT_FOUND".into()));
-    assert_eq!(app.raw(&id).await.status(), 404);
+    assert!(
+        app.app.stores().cache.get(&id).await.is_some(),
+        "still cached: refused by the check after the hit"
+    );
     let fresh = TestApp::instance(&app.deployment, |_| {}).await;
     assert_eq!(fresh.read_paste(None, &id).await, Err("NOT_FOUND".into()));
     assert_eq!(fresh.raw(&id).await.status(), 404);

@@ -4,7 +4,7 @@
 use diesel_async::RunQueryDsl;
 
 use crate::cluster::PgPair;
-use crate::harness::{Deployment, TestApp, unique};
+use crate::harness::{Deployment, TestApp, eventually, unique};
 
 #[derive(diesel::QueryableByName)]
 struct Ssl {
@@ -111,7 +111,13 @@ async fn rediss_urls_reach_a_tls_redis_verified_against_the_configured_ca() {
         port,
         _dir: dir,
     };
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let addr = format!("127.0.0.1:{}", redis.port);
+    eventually(
+        "the TLS redis-server accepts connections",
+        std::time::Duration::from_secs(10),
+        || async { tokio::net::TcpStream::connect(&addr).await.is_ok() },
+    )
+    .await;
 
     let url = format!("rediss://127.0.0.1:{}/", redis.port);
     let ca = crt.clone();

@@ -132,6 +132,8 @@ async fn on_tick(
 ) -> Result<(), BoxDynError> {
     if app.stores.db.read_only() {
         tracing::debug!(job = job.name(), "read-only mode: job skipped");
+        metrics::counter!("pastebin_jobs_skipped_total", "job" => job.name(), "reason" => "read_only")
+            .increment(1);
         return Ok(());
     }
     let claim = format!("jobs:{}:{}", job.name(), tick.get_timestamp());

@@ -287,11 +287,34 @@ impl Pastes {
 }
 
 /// Runs a write to completion on its own task: if the request that started it is dropped (the
-/// client went away), the write and its clean-up still finish.
+/// client went away), the write and its clean-up still finish. Writes in progress are counted
+/// in `pastebin_writes_in_flight` (from before the task starts until it ends).
 async fn detach<T: Send + 'static>(
     f: impl Future<Output = AppResult<T>> + Send + 'static,
 ) -> AppResult<T> {
-    tokio::spawn(f).await.map_err(AppError::internal)?
+    let in_flight = WriteInFlight::start();
+    tokio::spawn(async move {
+        let _in_flight = in_flight;
+        f.await
+    })
+    .await
+    .map_err(AppError::internal)?
+}
+
+struct WriteInFlight(metrics::Gauge);
+
+impl WriteInFlight {
+    fn start() -> Self {
+        let gauge = metrics::gauge!("pastebin_writes_in_flight");
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for WriteInFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
 }
 
 fn is_guarded(meta: &PasteMeta) -> bool {
