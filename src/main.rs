@@ -53,7 +53,7 @@ fn main() -> anyhow::Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
-    // Two cores here: a worker thread per core; blocking work goes to the blocking pool.
+    // A worker thread per core; blocking work goes to the blocking pool.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

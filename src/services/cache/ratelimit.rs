@@ -7,7 +7,7 @@
 //!   Redis and is updated by one Lua script using Redis' clock. If Redis cannot answer, the
 //!   same limit is applied in process.
 //! - Reads are limited in process only, by design: a Redis round trip per read would cost more
-//!   than the read itself (see DESIGN.md §4). With k instances behind a balancer, a client gets
+//!   than the read itself. With k instances behind a balancer, a client gets
 //!   at most k × the read budget.
 
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! connections, key naming under one prefix, bounded waits, and a circuit breaker.
 //!
 //! Redis is never allowed to fail a request: each call is bounded (250 ms to check a
-//! connection out, the client's 500 ms response timeout), and after a failure Redis is
+//! connection out, 1 s for the call itself), and after a failure Redis is
 //! skipped for one second so an outage costs one slow call per second, not one per request.
 
 use std::future::Future;

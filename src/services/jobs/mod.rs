@@ -2,8 +2,8 @@
 //! service layer and use the stores directly (through [`App`]'s fields), unlike transports.
 //!
 //! Each schedule is an apalis-cron worker in every worker process. On a tick, the process that
-//! wins a Redis claim for that tick (`SET NX` on `jobs:{job}:{tick}`) enqueues the job into one
-//! apalis-redis queue; any worker process takes it from there (apalis' heartbeats re-enqueue
+//! wins a Redis claim for that tick (`SET NX` on `{prefix}once:jobs:{job}:{tick}`) enqueues the
+//! job into one apalis-redis queue; any worker process takes it from there (apalis' heartbeats re-enqueue
 //! the job of a worker that died). So several worker processes run each tick once, and every
 //! job is idempotent anyway (a doubled run does no harm).
 //!
