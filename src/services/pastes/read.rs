@@ -114,6 +114,16 @@ impl Pastes {
         .await
     }
 
+    /// [`Pastes::find`] without the charge, for services whose own operation was charged
+    /// (statistics, subscriptions).
+    pub(in crate::services) async fn lookup_meta(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> AppResult<Paste> {
+        self.lookup(caller, id, false).await
+    }
+
     /// Finds a paste for this caller without charging: the caches, then the database. With
     /// `with_body`, one query loads metadata and body, and the object store is asked for
     /// large bodies; without, neither the body column nor the object store is touched.
@@ -244,17 +254,5 @@ impl Pastes {
             .await
             .map_err(AppError::internal)?;
         Ok((text, compressed))
-    }
-}
-
-impl Pastes {
-    /// [`Pastes::find`] without the charge, for services whose own operation was charged
-    /// (statistics, subscriptions).
-    pub(in crate::services) async fn lookup_meta(
-        &self,
-        caller: &Caller,
-        id: &str,
-    ) -> AppResult<Paste> {
-        self.lookup(caller, id, false).await
     }
 }
