@@ -108,3 +108,39 @@ async fn metadata_lookups_fetch_no_object_when_bodies_are_in_s3() {
 async fn metadata_lookups_select_no_inline_body() {
     metadata_reads_load_no_body(1024 * 1024).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owners_read_of_a_guarded_paste_reads_its_row_once() {
+    let maker = TestApp::spawn().await;
+    let token = maker
+        .register(&crate::harness::unique("owner"), "a good long password")
+        .await;
+    for guard in [
+        json!({ "burnAfterReading": true }),
+        json!({ "maxViews": 2 }),
+    ] {
+        let mut input = json!({ "content": "guarded" });
+        input
+            .as_object_mut()
+            .unwrap()
+            .extend(guard.as_object().unwrap().clone());
+        let (id, _) = maker.create_paste_with(Some(&token), input).await;
+        let reader = TestApp::instance(&maker.deployment, |_| {}).await;
+        let before = loads(&reader).await;
+        let r = reader
+            .http
+            .get(reader.url(&format!("/raw/{id}")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{guard}");
+        assert_eq!(r.text().await.unwrap(), "guarded");
+        let after = loads(&reader).await;
+        assert_eq!(
+            after.body_reads,
+            before.body_reads + 1,
+            "{guard}: one query"
+        );
+    }
+}

@@ -38,7 +38,8 @@ use crate::caller::Viewer;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 
-pub use super::cache::{CachedPaste, Content};
+use super::cache::CachedPaste;
+pub use super::cache::Content;
 pub use list::MAX_PAGE;
 pub use validate::{MAX_LANGUAGE_LEN, MAX_TITLE_LEN, MAX_VIEWS_LIMIT};
 
