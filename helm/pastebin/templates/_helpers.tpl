@@ -28,7 +28,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "pastebin.labels" -}}
 helm.sh/chart: {{ include "pastebin.chart" . }}
 {{ include "pastebin.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | toString | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: pastebin
 {{- end -}}
@@ -41,11 +41,19 @@ app.kubernetes.io/part-of: pastebin
 {{- end -}}
 {{- end -}}
 
+{{/* The image reference. The build tags images with the git SHA and pushes
+nothing called like the chart's appVersion, so outside the development profile
+a tag or a digest must be given: the render fails instead of a pod stuck in
+ImagePullBackOff. */}}
 {{- define "pastebin.image" -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else if .Values.image.tag -}}
+{{- printf "%s:%s" .Values.image.repository (toString .Values.image.tag) -}}
+{{- else if eq (toString (index .Values.config "PASTEBIN_PROFILE")) "development" -}}
+{{- printf "%s:%s" .Values.image.repository .Chart.AppVersion -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- fail "image.tag (the git SHA the image was pushed with) or image.digest is required unless config.PASTEBIN_PROFILE=development: the chart's appVersion is not a tag the build pushes (docs/deployment.md, \"Build and push the image\")" -}}
 {{- end -}}
 {{- end -}}
 
