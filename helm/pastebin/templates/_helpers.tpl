@@ -70,6 +70,9 @@ ImagePullBackOff. */}}
 {{- if and (eq (toString (index .Values.config "PASTEBIN_PROFILE")) "production") (not .Values.secrets.jwt.existingSecret) -}}
 {{- fail "secrets.jwt.existingSecret is required with PASTEBIN_PROFILE=production (the server refuses to start without a strong JWT secret)" -}}
 {{- end -}}
+{{- if and .Values.secrets.s3.existingSecret (not (index .Values.config "PASTEBIN_S3_BUCKET")) -}}
+{{- fail "secrets.s3.existingSecret gives S3 keys but config.PASTEBIN_S3_BUCKET is empty: the object store is on only when a bucket is set" -}}
+{{- end -}}
 {{- if eq .Values.postgresql.mode "external" -}}
 {{- $ext := .Values.postgresql.external -}}
 {{- if and (not $ext.urlKey) (not $ext.hosts) -}}
