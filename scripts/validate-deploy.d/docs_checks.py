@@ -68,11 +68,18 @@ def commands(code):
 
 
 def all_commands(paths):
+    """Commands of the shell blocks, and of inline code that runs kubectl or helm
+    with options (a command to copy, not a name in a sentence)."""
     for path in paths:
         for b in blocks(path):
             if shell(b):
                 for words in commands(b[2]):
                     yield path, b, words
+        src = re.sub(r"```.*?```", "", text(path), flags=re.S)
+        for m in re.finditer(r"`([^`]*\b(?:kubectl|helm) [^`]*)`", re.sub(r"\n\s*", " ", src)):
+            for words in commands(m.group(1)):
+                if words[0] in ("kubectl", "helm") and any(w.startswith("-") for w in words):
+                    yield path, (None, "inline", m.group(1), 0, "inline code"), words
 
 
 def marked():
