@@ -4,7 +4,7 @@ import json
 import os
 import re
 
-from common import ROOT, check, finish, first, hcl, tf_items, text
+from common import READYZ_WORST_MS, ROOT, ROUTE53_ANSWER_MS, check, finish, first, hcl, tf_items, text
 
 MODULES = "terraform/modules"
 ROOTS = ["terraform/envs/prod/region-a", "terraform/envs/prod/region-b"]
@@ -150,6 +150,12 @@ def route53_paths():
     hc = tf_items(hcl(f"{MODULES}/dns"), "resource", "aws_route53_health_check")
     if not hc or "health_check_path" not in str(hc[0][2].get("resource_path")):
         p.append("Route 53: the health check path is not chosen by failover role")
+    # Route 53 waits a fixed 2 s for the answer; the app's worst is 300 ms.
+    if not ROUTE53_ANSWER_MS > READYZ_WORST_MS:
+        p.append("Route 53's answer timeout does not exceed the app's worst /readyz time")
+    for _, _, body in hc:
+        if body.get("type") not in ("HTTPS", "HTTP"):
+            p.append("Route 53: the health check must be HTTP(S), reading the app's answer")
     return p
 
 
