@@ -3,7 +3,8 @@
 # pastebin container image: one binary (`pastebin serve|worker|migrate|schema`)
 # plus the built web app.
 #
-#   docker build -t pastebin:$(git rev-parse --short HEAD) .
+#   docker build -t pastebin:$(git rev-parse --short=12 HEAD) .
+#   (the tag the chart deploys: image.tag; docs/deployment.md pushes it to ECR)
 #   docker run --rm -p 8080:8080 -e PASTEBIN_DATABASE_URL=... pastebin:<tag>
 #
 # Needs BuildKit (default since Docker 23; `DOCKER_BUILDKIT=1` before) for the

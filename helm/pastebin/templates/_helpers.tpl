@@ -28,7 +28,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "pastebin.labels" -}}
 helm.sh/chart: {{ include "pastebin.chart" . }}
 {{ include "pastebin.selectorLabels" . }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | toString | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: pastebin
 {{- end -}}
@@ -41,11 +41,19 @@ app.kubernetes.io/part-of: pastebin
 {{- end -}}
 {{- end -}}
 
+{{/* The image reference. The build tags images with the git SHA and pushes
+nothing called like the chart's appVersion, so outside the development profile
+a tag or a digest must be given: the render fails instead of a pod stuck in
+ImagePullBackOff. */}}
 {{- define "pastebin.image" -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else if .Values.image.tag -}}
+{{- printf "%s:%s" .Values.image.repository (toString .Values.image.tag) -}}
+{{- else if eq (toString (index .Values.config "PASTEBIN_PROFILE")) "development" -}}
+{{- printf "%s:%s" .Values.image.repository .Chart.AppVersion -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- fail "image.tag (the git SHA the image was pushed with) or image.digest is required unless config.PASTEBIN_PROFILE=development: the chart's appVersion is not a tag the build pushes (docs/deployment.md, \"Build and push the image\")" -}}
 {{- end -}}
 {{- end -}}
 
@@ -62,6 +70,9 @@ app.kubernetes.io/part-of: pastebin
 {{- if and (eq (toString (index .Values.config "PASTEBIN_PROFILE")) "production") (not .Values.secrets.jwt.existingSecret) -}}
 {{- fail "secrets.jwt.existingSecret is required with PASTEBIN_PROFILE=production (the server refuses to start without a strong JWT secret)" -}}
 {{- end -}}
+{{- if and .Values.secrets.s3.existingSecret (not (index .Values.config "PASTEBIN_S3_BUCKET")) -}}
+{{- fail "secrets.s3.existingSecret gives S3 keys but config.PASTEBIN_S3_BUCKET is empty: the object store is on only when a bucket is set" -}}
+{{- end -}}
 {{- if eq .Values.postgresql.mode "external" -}}
 {{- $ext := .Values.postgresql.external -}}
 {{- if and (not $ext.urlKey) (not $ext.hosts) -}}
@@ -70,6 +81,35 @@ app.kubernetes.io/part-of: pastebin
 {{- if and (not $ext.analyticsUrlKey) (not $ext.analytics.hosts) -}}
 {{- fail "postgresql.external: set analyticsUrlKey or at least one entry in analytics.hosts" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Where the CA that signs the database servers comes from, as a volume
+source, or "" for the public web PKI roots. CloudNativePG always serves TLS
+with its own CA: the main Cluster's "<cluster>-ca" Secret (only its ca.crt key
+is projected, never ca.key); the analytics Cluster is told to use the same CA
+(cnpg-cluster.yaml), so one file verifies both. External mode: the CA bundle
+ConfigMap named in the values (the RDS bundle). */}}
+{{- define "pastebin.dbCaVolume" -}}
+{{- if eq .Values.postgresql.mode "cloudnativepg" -}}
+secret:
+  secretName: {{ printf "%s-ca" (include "pastebin.cnpgName" .) | quote }}
+  items:
+    - key: ca.crt
+      path: ca.crt
+  defaultMode: 0444
+{{- else if .Values.postgresql.external.caBundle.configMap -}}
+configMap:
+  name: {{ .Values.postgresql.external.caBundle.configMap | quote }}
+  defaultMode: 0444
+{{- end -}}
+{{- end -}}
+
+{{- define "pastebin.dbCaFile" -}}
+{{- if eq .Values.postgresql.mode "cloudnativepg" -}}
+/etc/pastebin/db-ca/ca.crt
+{{- else if .Values.postgresql.external.caBundle.configMap -}}
+{{- printf "/etc/pastebin/db-ca/%s" .Values.postgresql.external.caBundle.key -}}
 {{- end -}}
 {{- end -}}
 
@@ -99,11 +139,11 @@ app.kubernetes.io/part-of: pastebin
 {{ include "pastebin.secretEnv" (dict "name" "PB_ANALYTICS_DB_USER" "secret" (printf "%s-app" $ana) "key" "username") }}
 {{ include "pastebin.secretEnv" (dict "name" "PB_ANALYTICS_DB_PASSWORD" "secret" (printf "%s-app" $ana) "key" "password") }}
 - name: PASTEBIN_DATABASE_URL
-  value: {{ include "pastebin.pgUrl" (dict "user" "PB_DB_USER" "password" "PB_DB_PASSWORD" "hosts" (list (printf "%s-rw.%s.svc:5432" $main $ns)) "database" $cnpg.database "params" "target_session_attrs=read-write") | quote }}
+  value: {{ include "pastebin.pgUrl" (dict "user" "PB_DB_USER" "password" "PB_DB_PASSWORD" "hosts" (list (printf "%s-rw.%s.svc:5432" $main $ns)) "database" $cnpg.database "params" "target_session_attrs=read-write&sslmode=require") | quote }}
 - name: PASTEBIN_REPLICA_DATABASE_URL
-  value: {{ include "pastebin.pgUrl" (dict "user" "PB_DB_USER" "password" "PB_DB_PASSWORD" "hosts" (list (printf "%s-ro.%s.svc:5432" $main $ns)) "database" $cnpg.database "params" "target_session_attrs=read-only") | quote }}
+  value: {{ include "pastebin.pgUrl" (dict "user" "PB_DB_USER" "password" "PB_DB_PASSWORD" "hosts" (list (printf "%s-ro.%s.svc:5432" $main $ns)) "database" $cnpg.database "params" "target_session_attrs=read-only&sslmode=require") | quote }}
 - name: PASTEBIN_ANALYTICS_DATABASE_URL
-  value: {{ include "pastebin.pgUrl" (dict "user" "PB_ANALYTICS_DB_USER" "password" "PB_ANALYTICS_DB_PASSWORD" "hosts" (list (printf "%s-rw.%s.svc:5432" $ana $ns)) "database" $cnpg.analytics.database "params" "") | quote }}
+  value: {{ include "pastebin.pgUrl" (dict "user" "PB_ANALYTICS_DB_USER" "password" "PB_ANALYTICS_DB_PASSWORD" "hosts" (list (printf "%s-rw.%s.svc:5432" $ana $ns)) "database" $cnpg.analytics.database "params" "sslmode=require") | quote }}
 {{- else -}}
 {{- $ext := .Values.postgresql.external -}}
 {{- $composed := or (not $ext.urlKey) (and (not $ext.replicaUrlKey) $ext.replica.hosts) -}}
@@ -180,8 +220,8 @@ runs before the ConfigMap exists on a first install. */}}
 {{- define "pastebin.configData" -}}
 PASTEBIN_ADDR: {{ printf "0.0.0.0:%v" .Values.api.port | quote }}
 PASTEBIN_METRICS_ADDR: {{ printf "0.0.0.0:%v" .Values.api.metricsPort | quote }}
-{{- if and (eq .Values.postgresql.mode "external") .Values.postgresql.external.caBundle.configMap }}
-PASTEBIN_DB_CA_FILE: {{ printf "/etc/pastebin/db-ca/%s" .Values.postgresql.external.caBundle.key | quote }}
+{{- with include "pastebin.dbCaFile" . }}
+PASTEBIN_DB_CA_FILE: {{ . | quote }}
 {{- end }}
 {{- range $k, $v := .Values.config }}
 {{ $k }}: {{ toString $v | quote }}
@@ -226,11 +266,9 @@ volumes:
       secretName: {{ .Values.secrets.jwtVerification.existingSecret | quote }}
       defaultMode: 0440
 {{- end }}
-{{- if and (eq .Values.postgresql.mode "external") .Values.postgresql.external.caBundle.configMap }}
+{{- with include "pastebin.dbCaVolume" . }}
   - name: db-ca
-    configMap:
-      name: {{ .Values.postgresql.external.caBundle.configMap | quote }}
-      defaultMode: 0444
+    {{- . | nindent 4 }}
 {{- end }}
 {{- end -}}
 
@@ -243,7 +281,7 @@ volumeMounts:
     mountPath: /etc/pastebin/jwt
     readOnly: true
 {{- end }}
-{{- if and (eq .Values.postgresql.mode "external") .Values.postgresql.external.caBundle.configMap }}
+{{- if include "pastebin.dbCaVolume" . }}
   - name: db-ca
     mountPath: /etc/pastebin/db-ca
     readOnly: true

@@ -1,26 +1,21 @@
-variable "name_prefix" {
-  description = "Bucket names are <name_prefix>-<region>, e.g. pastebin-prod-us-east-1."
+variable "name" {
+  description = "Bucket name, e.g. pastebin-prod-us-east-1 (PASTEBIN_S3_BUCKET of the region)."
   type        = string
 }
 
-variable "primary_region" {
-  description = "Region of the aws.primary provider (used in the bucket name)."
+variable "kms_key_arn" {
+  description = "KMS key of this region."
   type        = string
 }
 
-variable "replica_region" {
-  description = "Region of the aws.replica provider."
-  type        = string
-}
-
-variable "primary_kms_key_arn" {
-  description = "KMS key in the primary region."
-  type        = string
-}
-
-variable "replica_kms_key_arn" {
-  description = "KMS key in the replica region."
-  type        = string
+variable "replication" {
+  description = "Replicate every object (and delete markers) to the other region's bucket: its region, bucket ARN and KMS key ARN (outputs of that region's root). null = no replication (the standby region, or before the other bucket exists)."
+  type = object({
+    region      = string
+    bucket_arn  = string
+    kms_key_arn = string
+  })
+  default = null
 }
 
 variable "noncurrent_days" {

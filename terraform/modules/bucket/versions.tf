@@ -2,9 +2,8 @@ terraform {
   required_version = ">= 1.6"
   required_providers {
     aws = {
-      source                = "hashicorp/aws"
-      version               = ">= 5.80, < 6.0"
-      configuration_aliases = [aws.primary, aws.replica]
+      source  = "hashicorp/aws"
+      version = ">= 5.80, < 6.0"
     }
   }
 }

@@ -22,3 +22,13 @@ output "app_role_arn" {
   description = "IAM role for the pastebin ServiceAccount (annotation eks.amazonaws.com/role-arn)."
   value       = aws_iam_role.app.arn
 }
+
+output "cluster_autoscaler_role_arn" {
+  description = "IRSA role of the cluster autoscaler (ServiceAccount kube-system/cluster-autoscaler)."
+  value       = aws_iam_role.irsa["cluster-autoscaler"].arn
+}
+
+output "external_secrets_role_arn" {
+  description = "IRSA role of the External Secrets Operator (ServiceAccount external-secrets/external-secrets)."
+  value       = aws_iam_role.irsa["external-secrets"].arn
+}

@@ -4,9 +4,9 @@ variable "name" {
 }
 
 variable "kubernetes_version" {
-  description = "EKS Kubernetes version (the chart supports 1.31 and later)."
+  description = "EKS Kubernetes version; one of the versions scripts/validate-deploy validates the chart against (EKS_KUBE_VERSIONS)."
   type        = string
-  default     = "1.33"
+  default     = "1.35"
 }
 
 variable "vpc_id" {
@@ -92,6 +92,27 @@ variable "app_bucket_arns" {
 variable "app_kms_key_arns" {
   description = "KMS keys encrypting those buckets."
   type        = list(string)
+}
+
+variable "admin_role_arns" {
+  description = "IAM roles given cluster-admin access entries (AmazonEKSClusterAdminPolicy), e.g. the operators' SSO role and the CI deploy role. The identity that runs `terraform apply` is admin as well (bootstrap_cluster_creator_admin_permissions)."
+  type        = list(string)
+  default     = []
+}
+
+variable "extra_addons" {
+  description = "More EKS add-ons by name (configuration_values JSON or null, IRSA role_arn or null), merged over the defaults."
+  type = map(object({
+    configuration_values = string
+    role_arn             = string
+  }))
+  default = {}
+}
+
+variable "secrets_prefix" {
+  description = "Secrets Manager name prefix the External Secrets Operator may read."
+  type        = string
+  default     = "pastebin/"
 }
 
 variable "tags" {

@@ -134,8 +134,11 @@ resource "aws_db_instance" "main" {
 
   # Primary: a new Multi-AZ instance. Replica: a cross-region read replica
   # of var.source_main_arn (engine, size and credentials come from it).
-  engine                      = local.primary ? "postgres" : null
-  engine_version              = local.primary ? var.engine_version : null
+  engine = local.primary ? "postgres" : null
+  # Both roles: a replica is created at its source's version, but once promoted
+  # (region loss) this is what upgrades it; a major-version prefix ("17") lets
+  # auto_minor_version_upgrade move the minor version without a diff.
+  engine_version              = var.engine_version
   allocated_storage           = local.primary ? var.allocated_storage_gib : null
   max_allocated_storage       = var.max_allocated_storage_gib
   db_name                     = local.primary ? "pastebin" : null
@@ -221,7 +224,7 @@ resource "aws_db_instance" "analytics" {
   identifier = "${var.name}-analytics"
 
   engine                        = local.primary ? "postgres" : null
-  engine_version                = local.primary ? var.engine_version : null
+  engine_version                = var.engine_version
   allocated_storage             = local.primary ? var.analytics_allocated_storage_gib : null
   max_allocated_storage         = var.max_allocated_storage_gib
   db_name                       = local.primary ? "pastebin_analytics" : null

@@ -25,9 +25,8 @@ variable "source_analytics_arn" {
 }
 
 variable "engine_version" {
-  description = "Postgres version of the primary (replicas follow their source)."
+  description = "Postgres engine version of both roles, e.g. \"17\" (major only: minor versions follow auto_minor_version_upgrade). Also picks the parameter group family. No default: both regions must name the same version."
   type        = string
-  default     = "17.4"
 }
 
 variable "instance_class" {

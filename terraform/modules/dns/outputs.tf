@@ -1,4 +1,4 @@
-output "health_check_ids" {
-  description = "Route 53 health check per region (alarm on HealthCheckStatus)."
-  value       = { for k, v in aws_route53_health_check.region : k => v.id }
+output "health_check_id" {
+  description = "Route 53 health check of this region (alarm on HealthCheckStatus)."
+  value       = aws_route53_health_check.this.id
 }

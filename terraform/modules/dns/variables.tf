@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Name prefix for health checks and record set identifiers."
+  description = "Health check name and record set identifier, e.g. pastebin-prod-a."
   type        = string
 }
 
@@ -13,23 +13,26 @@ variable "record_name" {
   type        = string
 }
 
-variable "regions" {
-  description = <<-EOT
-    Per region: failover_role (PRIMARY or SECONDARY), health_check_fqdn (the
-    region's own name, e.g. paste-a.example.com, served by the same ingress),
-    and the load balancer created by the ingress controller (lb_dns_name,
-    lb_zone_id: its canonical hosted zone).
-  EOT
-  type = map(object({
-    failover_role     = string
-    health_check_fqdn = string
-    lb_dns_name       = string
-    lb_zone_id        = string
-  }))
+variable "regional_hostname" {
+  description = "This region's own name (e.g. paste-a.example.com), served by the same ingress: target of the health check."
+  type        = string
+}
+
+variable "failover_role" {
+  description = "PRIMARY (checked on /readyz/write) or SECONDARY (checked on /readyz)."
+  type        = string
   validation {
-    condition     = length([for r in values(var.regions) : r if r.failover_role == "PRIMARY"]) == 1 && length([for r in values(var.regions) : r if r.failover_role == "SECONDARY"]) == 1
-    error_message = "Exactly one PRIMARY and one SECONDARY region."
+    condition     = contains(["PRIMARY", "SECONDARY"], var.failover_role)
+    error_message = "failover_role must be PRIMARY or SECONDARY."
   }
+}
+
+variable "load_balancer" {
+  description = "The load balancer of this region's ingress controller: dns_name and its canonical hosted zone_id."
+  type = object({
+    dns_name = string
+    zone_id  = string
+  })
 }
 
 variable "tags" {
