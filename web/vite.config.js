@@ -36,7 +36,8 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         // Libraries in their own long-lived chunks (they change less often than the app).
-        // highlight.js is not listed: it stays in the lazily loaded highlighter chunk.
+        // highlight.js is not listed: its core is in the lazily loaded highlighter chunk and each
+        // grammar in a chunk of its own, fetched for the language shown.
         codeSplitting: {
           groups: [
             { name: 'vue', test: /node_modules[\\/](@vue[\\/](?!apollo)|vue[\\/]|vue-router[\\/])/ },
