@@ -135,7 +135,7 @@ test('signing in keeps the fragment a fragment (never in the query string)', asy
   const seen = []
   page.on('request', (r) => seen.push(r.url()))
   await page.goto(`/p/${privateId}#k=SECRET&L4-L6`)
-  await page.getByRole('link', { name: 'Sign in' }).last().click()
+  await page.locator('[data-testid="paste-error"]').getByRole('link', { name: 'Sign in' }).click()
   await page.waitForURL(/\/login/)
   const login = new URL(page.url())
   assert.equal(login.hash, '#k=SECRET&L4-L6')
