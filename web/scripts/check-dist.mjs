@@ -23,6 +23,7 @@ for (const m of html.matchAll(/\b(?:src|href)="([^"]+)"/g)) {
 
 const assets = join(dist, 'assets')
 for (const f of readdirSync(assets)) {
+  if (f.endsWith('.br') || f.endsWith('.gz')) continue // precompressed copies (compress-dist.mjs)
   const text = readFileSync(join(assets, f), 'utf8')
   if (f.endsWith('.js')) {
     if (/\beval\s*\(/.test(text)) problems.push(`${f}: eval(`)
