@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { beforeAll, describe, expect, test } from 'vitest'
-import { LANGUAGES, downloadName, languageForServer, languageLabel } from '../../src/lib/languages.js'
+import { LANGUAGES, downloadName, isMarkdown, languageForServer, languageLabel } from '../../src/lib/languages.js'
 import {
   ALIASES,
   GRAMMARS,
@@ -24,6 +24,15 @@ describe('languages', () => {
     expect(languageLabel('rust')).toBe('Rust')
     expect(languageLabel(null)).toBe('Plain text')
     expect(languageLabel('cobol')).toBe('cobol')
+  })
+  test('Markdown is told by the language, or by a file name when there is no language', () => {
+    expect(isMarkdown('markdown')).toBe(true)
+    expect(isMarkdown('MD')).toBe(true)
+    expect(isMarkdown(null, 'README.md')).toBe(true)
+    expect(isMarkdown(null, 'notes.Markdown')).toBe(true)
+    expect(isMarkdown('rust', 'README.md')).toBe(false)
+    expect(isMarkdown(null, 'main.rs')).toBe(false)
+    expect(isMarkdown(null)).toBe(false)
   })
   test('download names', () => {
     expect(downloadName({ id: 'Ab3', language: 'rust', title: null })).toBe('paste-Ab3.rs')
