@@ -15,7 +15,8 @@ export default defineConfig({
       allow: [fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(new URL('../graphql/operations', import.meta.url))],
     },
     proxy: {
-      '/graphql': { target: api, ws: true },
+      // POST only: GET /graphql is the playground page (playground.html here).
+      '/graphql': { target: api, ws: true, bypass: (req) => (req.method === 'GET' && !req.headers.upgrade ? '/playground.html' : undefined) },
       '/raw': { target: api },
     },
   },
