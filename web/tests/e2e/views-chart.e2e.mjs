@@ -1,0 +1,71 @@
+// Views you can see: the paste page's chart of views per hour (uPlot, labelled axes, a table
+// of the same numbers) updated live from pasteViews.
+import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
+import { eventually, gql, launch, newPage, problemsOf, shoot } from './helpers.mjs'
+
+let browser
+before(async () => {
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+})
+
+const CREATE = 'mutation($input: CreatePasteInput!) { createPaste(input: $input) { paste { id } } }'
+
+/** The sum of the table's view counts. */
+const tableTotal = (page) =>
+  page.locator('[data-testid="views-table"] tbody td:last-child').evaluateAll((tds) => tds.reduce((n, td) => n + (Number(td.textContent) || 0), 0))
+
+test('a paste page draws its views per hour, with a table, and follows new views live', async () => {
+  const { createPaste } = await gql(CREATE, { input: { content: 'chart me\n', title: 'Chart', visibility: 'PUBLIC' } })
+  const id = createPaste.paste.id
+  const page = await newPage(browser)
+  await page.goto(`/p/${id}`)
+  const chart = page.locator('[data-testid="views-chart"][data-state="ready"]')
+  await chart.waitFor()
+  // Drawn (uPlot draws its axis labels on the canvas), with the axes named in the label that
+  // screen readers read, and the table fallback.
+  await chart.locator('canvas').first().waitFor()
+  assert.match(await chart.locator('[role="img"]').getAttribute('aria-label'), /^Bar chart, hours \(your time\) across, views up: 1 view/)
+  const axes = await page.evaluate(() => [...document.querySelectorAll('.views-chart .u-axis')].length)
+  assert.equal(axes, 2, 'two axes')
+  assert.equal(await chart.locator('[data-testid="views-table"]').count(), 1)
+  await chart.locator('summary', { hasText: 'Show as a table' }).click()
+  await eventually(async () => (await tableTotal(page)) === 1, { message: 'the table counts this page’s view' })
+
+  // Another reader: the live count rises, and the current hour's bar and row with it.
+  await gql(`query { paste(id: "${id}") { content } }`)
+  await eventually(async () => (await tableTotal(page)) === 2, { message: 'the table follows the live count' })
+  await eventually(async () => /^2 views/.test(await chart.locator('[data-testid="views-chart-summary"]').innerText()), {
+    message: 'the summary follows',
+  })
+  // The table and the server agree.
+  const now = new Date()
+  const { pasteStats } = await gql('query($id: ID!, $from: DateTime!, $to: DateTime!) { pasteStats(id: $id, from: $from, to: $to) { views } }', {
+    id,
+    from: new Date(now.getTime() - 3 * 3_600_000).toISOString(),
+    to: new Date(now.getTime() + 3_600_000).toISOString(),
+  })
+  assert.equal(pasteStats.reduce((n, s) => n + s.views, 0), 2)
+  await shoot(page, 'paste-views-chart')
+  assert.deepEqual(problemsOf(page), [])
+  await page.context().close()
+})
+
+test('the chart and uPlot are loaded only when the chart comes into view', async () => {
+  const long = Array.from({ length: 400 }, (_, i) => `line ${i}`).join('\n')
+  const { createPaste } = await gql(CREATE, { input: { content: long, visibility: 'PUBLIC' } })
+  const page = await newPage(browser, { height: 600 })
+  const scripts = []
+  page.on('request', (r) => scripts.push(r.url()))
+  await page.goto(`/p/${createPaste.paste.id}`)
+  await page.locator('#L400').waitFor()
+  assert.ok(!scripts.some((u) => /ViewsChart-/.test(u)), 'not loaded before it is needed')
+  await page.locator('#L400').scrollIntoViewIfNeeded()
+  await page.locator('[data-testid="views-chart"][data-state="ready"]').waitFor()
+  assert.ok(scripts.some((u) => /ViewsChart-/.test(u)))
+  assert.deepEqual(problemsOf(page), [])
+  await page.context().close()
+})
