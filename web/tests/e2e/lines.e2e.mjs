@@ -142,11 +142,13 @@ test('signing in keeps the fragment a fragment (never in the query string)', asy
   assert.equal(login.searchParams.get('next'), `/p/${privateId}`)
   assert.ok(!login.search.includes('SECRET'), login.search)
   // Switching to sign-up and back keeps it too.
+  // (The fragment is written back right after the router's navigation: wait for both.)
+  const withFragment = (path) => (u) => u.pathname === path && u.hash === '#k=SECRET&L4-L6'
   await page.getByRole('link', { name: 'Create an account' }).click()
-  await page.waitForURL(/\/register/)
-  assert.equal(new URL(page.url()).hash, '#k=SECRET&L4-L6')
+  await page.waitForURL(withFragment('/register'))
+  assert.equal(new URL(page.url()).searchParams.get('next'), `/p/${privateId}`)
   await page.locator('.auth-wrap').getByRole('link', { name: 'Sign in' }).click()
-  await page.waitForURL(/\/login/)
+  await page.waitForURL(withFragment('/login'))
   await page.fill('#auth-username', username)
   await page.fill('#auth-password', password)
   await page.locator('form[aria-label="Sign in"] button[type="submit"]').click()
