@@ -39,6 +39,15 @@ export async function navigateKeepingHash(router, location, hash, { replace = tr
   restoreHash(hash)
 }
 
+/**
+ * Goes to the sign-in page (or `name`) from the current page, coming back to it afterwards with
+ * its fragment exactly as written (read from the address bar, not from the router's copy).
+ */
+export function goToSignIn(router, name = 'login') {
+  const { pathname, search, hash } = window.location
+  return navigateKeepingHash(router, { name, query: { next: pathname + search } }, hash, { replace: false })
+}
+
 /** Writes `hash` into the current URL (same history entry) and tells the page. */
 export function restoreHash(hash) {
   if (typeof window === 'undefined' || !hash || hash === '#' || window.location.hash === hash) return
