@@ -3,7 +3,7 @@
 // sparkline, fetched in GraphQL batches.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { eventually, gql, launch, newPage, problemsOf, shoot, uniqueUsername } from './helpers.mjs'
+import { BASE, eventually, gql, launch, newPage, problemsOf, shoot, uniqueUsername } from './helpers.mjs'
 
 let browser
 before(async () => {
@@ -51,6 +51,35 @@ test('a paste page draws its views per hour, with a table, and follows new views
   })
   assert.equal(pasteStats.reduce((n, s) => n + s.views, 0), 2)
   await shoot(page, 'paste-views-chart')
+  assert.deepEqual(problemsOf(page), [])
+  await page.context().close()
+})
+
+test('the server decides: the chart is shown exactly when pasteStats answers this viewer', async () => {
+  // An unlisted paste read by someone who is not its owner: whichever way the server rules
+  // (DESIGN §13 says anyone who may read it may see its statistics), the page follows it.
+  const { createPaste } = await gql(CREATE, { input: { content: 'unlisted\n', visibility: 'UNLISTED' } })
+  const id = createPaste.paste.id
+  const res = await fetch(`${BASE}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'query($id: ID!, $from: DateTime!, $to: DateTime!) { pasteStats(id: $id, from: $from, to: $to) { views } }',
+      variables: { id, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 3_600_000).toISOString() },
+    }),
+  }).then((r) => r.json())
+  const answers = !res.errors?.length
+  const page = await newPage(browser)
+  await page.goto(`/p/${id}`)
+  await page.locator('#L1').waitFor()
+  if (answers) {
+    await page.locator('[data-testid="views-chart"][data-state="ready"]').waitFor()
+  } else {
+    // Wait until the refusal has come back (the chart's place is there, the request answered).
+    await eventually(async () => (await page.locator('.chart-slot').count()) === 1, { message: 'chart slot' })
+    await page.waitForLoadState('networkidle')
+    assert.equal(await page.locator('[data-testid="views-chart"]').count(), 0, 'no chart when the server refuses')
+  }
   assert.deepEqual(problemsOf(page), [])
   await page.context().close()
 })
