@@ -143,15 +143,15 @@ test('signing in keeps the fragment a fragment (never in the query string), byte
   const seen = []
   page.on('request', (r) => seen.push(r.url()))
   await page.goto(`/p/${privateId}${FRAGMENT}`)
+  // (The fragment is written back right after the router's navigation: wait for both.)
+  const withFragment = (path) => (u) => u.pathname === path && u.hash === FRAGMENT
   await page.locator('[data-testid="paste-error"]').getByRole('link', { name: 'Sign in' }).click()
-  await page.waitForURL(/\/login/)
+  await page.waitForURL(withFragment('/login'))
   const login = new URL(page.url())
   assert.equal(login.hash, FRAGMENT)
   assert.equal(login.searchParams.get('next'), `/p/${privateId}`)
   assert.ok(!login.search.includes('SECRET'), login.search)
   // Switching to sign-up and back keeps it too.
-  // (The fragment is written back right after the router's navigation: wait for both.)
-  const withFragment = (path) => (u) => u.pathname === path && u.hash === FRAGMENT
   await page.locator('.auth-wrap').getByRole('link', { name: 'Create an account' }).click()
   await page.waitForURL(withFragment('/register'))
   assert.equal(new URL(page.url()).searchParams.get('next'), `/p/${privateId}`)
