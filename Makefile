@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 STACK := scripts/stack
 # Sources the web build depends on; dist is rebuilt only when one of them changed.
-WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.js web/package.json \
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/playground.html web/vite.config.js \
+                 web/vite.playground.config.js web/scripts web/package.json \
                  graphql/operations graphql/schema.graphql -type f 2>/dev/null)
 
 help:

@@ -15,7 +15,8 @@ export default defineConfig({
       allow: [fileURLToPath(new URL('.', import.meta.url)), fileURLToPath(new URL('../graphql/operations', import.meta.url))],
     },
     proxy: {
-      '/graphql': { target: api, ws: true },
+      // POST only: GET /graphql is the playground page (playground.html here).
+      '/graphql': { target: api, ws: true, bypass: (req) => (req.method === 'GET' && !req.headers.upgrade ? '/playground.html' : undefined) },
       '/raw': { target: api },
     },
   },
@@ -36,7 +37,8 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         // Libraries in their own long-lived chunks (they change less often than the app).
-        // highlight.js is not listed: it stays in the lazily loaded highlighter chunk.
+        // highlight.js is not listed: its core is in the lazily loaded highlighter chunk and each
+        // grammar in a chunk of its own, fetched for the language shown.
         codeSplitting: {
           groups: [
             { name: 'vue', test: /node_modules[\\/](@vue[\\/](?!apollo)|vue[\\/]|vue-router[\\/])/ },

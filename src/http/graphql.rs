@@ -1,6 +1,7 @@
-//! `/graphql` (POST queries and batches, GET GraphiQL) and `/graphql/ws` (subscriptions).
+//! `/graphql` (POST queries and batches, GET the bundled GraphiQL playground) and `/graphql/ws`
+//! (subscriptions).
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
@@ -15,24 +16,38 @@ use crate::caller::ClientAddr;
 use crate::error::{AppError, ErrorCode};
 use crate::graphql::MAX_BATCH;
 
-/// GraphiQL loads its scripts from a CDN and inline: it gets its own, looser policy.
-const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-     style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data: https:; \
-     font-src 'self' data: https://unpkg.com; connect-src 'self' ws: wss:; frame-ancestors 'none'";
+/// The playground (GraphiQL, bundled by the web build as `playground.html`) runs from this
+/// origin only, with no inline script or style and no eval: as strict as the app's policy,
+/// and its connections limited to this origin (`'self'` covers ws/wss to the same host).
+const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'none'";
 
 pub async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.app.config().server.graphiql {
         return AppError::NotFound.into_response();
     }
-    let html = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .finish();
+    let page = state.app.config.web_dir.join("playground.html");
+    let html = match tokio::fs::read(&page).await {
+        Ok(html) => html,
+        Err(e) => {
+            tracing::warn!(path = %page.display(), error = %e, "GraphQL playground page missing");
+            return (
+                StatusCode::NOT_FOUND,
+                "The GraphQL playground is part of the web build (web/dist/playground.html), \
+                 which this server does not have. POST /graphql works without it.\n",
+            )
+                .into_response();
+        }
+    };
     let mut response = Html(html).into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(GRAPHIQL_CSP),
     );
+    // It names hashed assets: revalidate it, like index.html.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
 }
 

@@ -1,5 +1,7 @@
 //! The web app: static files from `PASTEBIN_WEB_DIR`, `index.html` for every other path
-//! (history-mode routing), hashed assets cached for a year.
+//! (history-mode routing), hashed assets cached for a year. The build writes a brotli and a
+//! gzip copy beside each text file (`web/scripts/compress-dist.mjs`); the one the browser
+//! accepts is sent as it is, so nothing is compressed per request.
 
 use std::path::Path;
 
@@ -17,7 +19,13 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
      base-uri 'none'; form-action 'self'";
 
 pub fn service(dir: &Path) -> Router {
-    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let index = ServeFile::new(dir.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let files = ServeDir::new(dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(index);
     Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
@@ -31,8 +39,9 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     } else {
         "no-cache"
     };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    // The body depends on Accept-Encoding (precompressed copies): caches must key on it.
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }

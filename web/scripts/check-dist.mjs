@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs after `vite build`: the server sends a strict Content-Security-Policy
+// Runs after `vite build`: the server sends a strict Content-Security-Policy (the app's, and
+// the playground's, which is as strict)
 // (script-src 'self'; style-src 'self'; no 'unsafe-inline', no 'unsafe-eval'), so the
 // built app must have no inline <script>, no <style> elements or style="" attributes in
 // its HTML, no eval / new Function in its scripts, and nothing loaded from another origin.
@@ -9,20 +10,27 @@ import { fileURLToPath } from 'node:url'
 
 const dist = resolve(dirname(fileURLToPath(import.meta.url)), '../dist')
 const problems = []
-const html = readFileSync(join(dist, 'index.html'), 'utf8')
-
-for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
-  if (!/\bsrc=/.test(m[1]) || m[2].trim()) problems.push(`index.html: inline script: ${m[0].slice(0, 80)}`)
+// Every page: the app (index.html) and the GraphQL playground (playground.html).
+const pages = readdirSync(dist).filter((f) => f.endsWith('.html'))
+for (const required of ['index.html', 'playground.html']) {
+  if (!pages.includes(required)) problems.push(`${required}: missing from dist/`)
 }
-if (/<style\b/i.test(html)) problems.push('index.html: <style> element')
-if (/\sstyle=/i.test(html)) problems.push('index.html: style="" attribute')
-if (/\son[a-z]+=/i.test(html)) problems.push('index.html: inline event handler')
-for (const m of html.matchAll(/\b(?:src|href)="([^"]+)"/g)) {
-  if (/^(https?:)?\/\//i.test(m[1])) problems.push(`index.html: loads from another origin: ${m[1]}`)
+for (const page of pages) {
+  const html = readFileSync(join(dist, page), 'utf8')
+  for (const m of html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+    if (!/\bsrc=/.test(m[1]) || m[2].trim()) problems.push(`${page}: inline script: ${m[0].slice(0, 80)}`)
+  }
+  if (/<style\b/i.test(html)) problems.push(`${page}: <style> element`)
+  if (/\sstyle=/i.test(html)) problems.push(`${page}: style="" attribute`)
+  if (/\son[a-z]+=/i.test(html)) problems.push(`${page}: inline event handler`)
+  for (const m of html.matchAll(/\b(?:src|href)="([^"]+)"/g)) {
+    if (/^(https?:)?\/\//i.test(m[1])) problems.push(`${page}: loads from another origin: ${m[1]}`)
+  }
 }
 
 const assets = join(dist, 'assets')
 for (const f of readdirSync(assets)) {
+  if (f.endsWith('.br') || f.endsWith('.gz')) continue // precompressed copies (compress-dist.mjs)
   const text = readFileSync(join(assets, f), 'utf8')
   if (f.endsWith('.js')) {
     if (/\beval\s*\(/.test(text)) problems.push(`${f}: eval(`)

@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory } from 'vue-router'
+import { signInLocation } from './lib/return-to.js'
 import { isSignedIn } from './state/auth.js'
 import NewPaste from './views/NewPaste.vue'
 
@@ -15,11 +16,13 @@ const routes = [
 export const router = createRouter({
   history: createWebHistory(),
   routes,
+  // Never `{ el: to.hash }`: the fragment is data (DESIGN §13: `#k=…&L3-L9`), not an element
+  // id; the paste page scrolls to linked lines itself.
   scrollBehavior: (to, from, saved) => saved || { top: 0 },
 })
 
 router.beforeEach((to) => {
-  if (to.meta.requiresAuth && !isSignedIn.value) return { name: 'login', query: { next: to.fullPath } }
+  if (to.meta.requiresAuth && !isSignedIn.value) return signInLocation(to.fullPath)
   if (to.meta.guestOnly && isSignedIn.value) return { name: 'new' }
   return true
 })

@@ -73,3 +73,10 @@ export function downloadName(paste) {
   if (ext === 'Dockerfile') return slug || 'Dockerfile'
   return base.toLowerCase().endsWith(`.${ext}`) ? base : `${base}.${ext}`
 }
+
+/** Whether a paste (or, with several files, a file) is Markdown: by its language or its name. */
+export function isMarkdown(language, fileName = null) {
+  const l = String(language || '').toLowerCase()
+  if (['markdown', 'md', 'mkd', 'mkdown'].includes(l)) return true
+  return !language && typeof fileName === 'string' && /\.(md|markdown|mkd|mkdown)$/i.test(fileName)
+}
