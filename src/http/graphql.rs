@@ -27,7 +27,7 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
     if !state.app.config().server.graphiql {
         return AppError::NotFound.into_response();
     }
-    let page = state.app.config.web_dir.join("playground.html");
+    let page = state.app.config().server.web_dir.join("playground.html");
     let html = match tokio::fs::read(&page).await {
         Ok(html) => html,
         Err(e) => {
