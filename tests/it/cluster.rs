@@ -357,11 +357,24 @@ impl Drop for PgPair {
     }
 }
 
-/// A TCP proxy to a store that can be cut (existing connections dropped, new ones refused)
-/// and restored: the store "dies" and "comes back" without touching the real server.
+/// What a [`ChaosProxy`] does with traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Forward everything.
+    Pass,
+    /// Existing connections dropped, new ones refused: the store died.
+    Cut,
+    /// Connections (existing and new) accepted and kept open, nothing forwarded either way
+    /// until [`ChaosProxy::restore`]: a store that stopped answering (a stall, or across a
+    /// region cut, where connections are accepted and never answered).
+    Stall,
+}
+
+/// A TCP proxy to a store that can be cut, stalled and restored: the store "dies", "hangs" or
+/// "comes back" without touching the real server (which other tests share).
 pub struct ChaosProxy {
     pub addr: SocketAddr,
-    down: watch::Sender<bool>,
+    mode: watch::Sender<Mode>,
     stopped: Arc<AtomicBool>,
 }
 
@@ -369,51 +382,93 @@ impl ChaosProxy {
     pub async fn start(target: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let (down, _) = watch::channel(false);
+        let (mode, _) = watch::channel(Mode::Pass);
         let stopped = Arc::new(AtomicBool::new(false));
-        let rx = down.subscribe();
+        let rx = mode.subscribe();
         let stop = Arc::clone(&stopped);
         tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let Ok((mut client, _)) = listener.accept().await else {
+                let Ok((client, _)) = listener.accept().await else {
                     break;
                 };
-                if *rx.borrow() {
+                if *rx.borrow() == Mode::Cut {
                     drop(client);
                     continue;
                 }
-                let mut rx = rx.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = rx.wait_for(|down| *down) => {}
-                    }
-                });
+                tokio::spawn(Self::serve(client, target, rx.clone()));
             }
         });
         Self {
             addr,
-            down,
+            mode,
             stopped,
         }
     }
 
+    async fn serve(client: TcpStream, target: SocketAddr, mut rx: watch::Receiver<Mode>) {
+        // A stalled proxy does not even connect upstream until it is restored.
+        if rx.wait_for(|m| *m == Mode::Pass).await.is_err() {
+            return;
+        }
+        let Ok(server) = TcpStream::connect(target).await else {
+            return;
+        };
+        let (client_read, client_write) = client.into_split();
+        let (server_read, server_write) = server.into_split();
+        tokio::select! {
+            () = pump(client_read, server_write, rx.clone()) => {}
+            () = pump(server_read, client_write, rx.clone()) => {}
+            _ = rx.wait_for(|m| *m == Mode::Cut) => {}
+        }
+    }
+
+    /// The store dies: connections dropped, new ones refused.
     pub fn cut(&self) {
-        self.down.send_replace(true);
+        self.mode.send_replace(Mode::Cut);
+    }
+
+    /// The store stops answering: connections stay open, nothing gets through.
+    pub fn stall(&self) {
+        self.mode.send_replace(Mode::Stall);
+    }
+
+    /// Connections are accepted and never answered (a region cut): the same as a stall.
+    pub fn hold(&self) {
+        self.stall();
     }
 
     pub fn restore(&self) {
-        self.down.send_replace(false);
+        self.mode.send_replace(Mode::Pass);
+    }
+}
+
+/// Copies one direction, holding what it read while the proxy is stalled.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut rx: watch::Receiver<Mode>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        match rx.wait_for(|m| *m != Mode::Stall).await {
+            Ok(m) if *m == Mode::Pass => {}
+            _ => return,
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
     }
 }
 
 impl Drop for ChaosProxy {
     fn drop(&mut self) {
         self.stopped.store(true, Ordering::Relaxed);
-        self.down.send_replace(true);
+        self.mode.send_replace(Mode::Cut);
     }
 }
 
@@ -422,4 +477,55 @@ pub fn socket_of(url: &str) -> SocketAddr {
     let rest = url.split("://").nth(1).unwrap();
     let hostport = rest.split('/').next().unwrap();
     hostport.parse().unwrap()
+}
+
+/// The proxy itself: a stall holds bytes (both ways, new connections too) and loses none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chaos_proxy_stalls_holds_and_resumes_without_losing_bytes() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let echo = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let target = echo.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = echo.accept().await {
+            tokio::spawn(async move {
+                let (mut r, mut w) = s.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    let proxy = ChaosProxy::start(target).await;
+    let mut a = TcpStream::connect(proxy.addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    a.write_all(b"1").await.unwrap();
+    a.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"1");
+
+    proxy.stall();
+    a.write_all(b"2").await.unwrap();
+    // Accepted, never answered.
+    let mut b = TcpStream::connect(proxy.addr).await.unwrap();
+    b.write_all(b"3").await.unwrap();
+    let quiet = tokio::time::timeout(Duration::from_millis(300), a.read_exact(&mut buf)).await;
+    assert!(quiet.is_err(), "nothing gets through a stall");
+
+    proxy.restore();
+    a.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"2", "held, not lost");
+    b.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"3");
+
+    proxy.hold();
+    let mut c = TcpStream::connect(proxy.addr).await.unwrap();
+    c.write_all(b"4").await.unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), c.read_exact(&mut buf))
+            .await
+            .is_err()
+    );
+    proxy.cut();
+    let mut gone = [0u8; 1];
+    assert!(
+        matches!(a.read(&mut gone).await, Ok(0) | Err(_)),
+        "a cut drops connections"
+    );
 }
