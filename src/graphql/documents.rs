@@ -43,7 +43,9 @@ impl Extension for ParsedDocuments {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if let Some(doc) = self.parsed.get(query) {
+        if !query.is_empty()
+            && let Some(doc) = self.parsed.get(query)
+        {
             return Ok(doc);
         }
         let doc = next.run(ctx, query, variables).await?;
@@ -63,7 +65,9 @@ impl Extension for ParsedDocuments {
                 None,
             ));
         }
-        if query.len() <= MAX_CACHED_QUERY {
+        // Keyed by the text itself: a request without one (a document handed over already
+        // parsed) is never cached, so it can never be answered with another's document.
+        if !query.is_empty() && query.len() <= MAX_CACHED_QUERY {
             self.parsed.insert(query.to_owned(), doc.clone());
         }
         Ok(doc)

@@ -6,8 +6,9 @@
 //! no error leaves without one.
 //!
 //! Limits: depth 16 (the standard introspection query needs 13), complexity 1000 with list
-//! fields counted per item, 50 aliases per document ([`documents`]), 10 operations per batch
-//! (in the HTTP handler), 32 levels of parser recursion.
+//! fields counted per item, 50 aliases per document ([`documents`]), 32 levels of parser
+//! recursion. The HTTP handler refuses what is too large to be a request before building it
+//! (10 operations per batch, 64 KiB of query text) and resolves persisted queries.
 
 mod documents;
 mod errors;
@@ -52,12 +53,7 @@ pub fn schema_builder(introspection: bool) -> SchemaBuilder<Query, Mutation, Sub
     .limit_recursive_depth(32)
     .limit_directives(10)
     .extension(errors::ErrorCodes)
-    .extension(documents::ParsedDocuments::default())
-    .extension(
-        async_graphql::extensions::apollo_persisted_queries::ApolloPersistedQueries::new(
-            async_graphql::extensions::apollo_persisted_queries::LruCacheStorage::new(1024),
-        ),
-    );
+    .extension(documents::ParsedDocuments::default());
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -2,7 +2,7 @@
 //! (subscriptions).
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse, ServerError};
+use async_graphql::{Data, Response as GqlResponse, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::{Extension, State, WebSocketUpgrade};
@@ -10,11 +10,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::body::read_limited;
+use super::gql_request;
+use super::same_site::NotCrossSite;
 use super::{AppState, caller_from_headers};
 use crate::auth::bearer;
 use crate::caller::ClientAddr;
-use crate::error::{AppError, ErrorCode};
-use crate::graphql::MAX_BATCH;
+use crate::error::AppError;
 
 /// The playground (GraphiQL, bundled by the web build as `playground.html`) runs from this
 /// origin only, with no inline script or style and no eval: as strict as the app's policy,
@@ -53,8 +54,18 @@ pub async fn graphiql(State(state): State<AppState>) -> Response {
 
 /// A GraphQL-shaped error for a failure before execution, with its own HTTP status.
 fn error_response(e: AppError) -> Response {
+    let status = e.code().status();
+    with_status(status, e)
+}
+
+/// A GraphQL-shaped error answered with `status`.
+fn with_status(status: StatusCode, e: AppError) -> Response {
     e.log();
-    let mut response = request_error(e.code().status(), e.code(), &e.public_message());
+    let mut response = (
+        status,
+        axum::Json(GqlResponse::from_errors(vec![server_error(&e)])),
+    )
+        .into_response();
     if let Some(s) = e.retry_after() {
         response
             .headers_mut()
@@ -63,45 +74,112 @@ fn error_response(e: AppError) -> Response {
     response
 }
 
-/// A GraphQL-shaped error for failures before execution.
-fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let mut error = ServerError::new(message, None);
+/// The error as GraphQL shows it, with its code.
+fn server_error(e: &AppError) -> ServerError {
+    let mut error = ServerError::new(e.public_message(), None);
+    let ext = error.extensions.get_or_insert_with(Default::default);
+    ext.set("code", e.code().as_str());
+    if let Some(s) = e.retry_after() {
+        ext.set("retryAfter", s);
+    }
     error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", code.as_str());
-    (status, axum::Json(GqlResponse::from_errors(vec![error]))).into_response()
+}
+
+/// The media type of the answer (GraphQL over HTTP): `application/graphql-response+json` when
+/// the client accepts it, `application/json` (the legacy one) otherwise.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Answer {
+    fn of(headers: &HeaderMap) -> Self {
+        let accepts = headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| {
+                let t = t.trim();
+                media_type(t) == GRAPHQL_RESPONSE_JSON
+                    && !t.replace(' ', "").contains(";q=0;")
+                    && !t.replace(' ', "").ends_with(";q=0")
+            });
+        if accepts {
+            Self::GraphqlResponseJson
+        } else {
+            Self::Json
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json",
+        })
+    }
+}
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// `type/subtype` of a media type, lower-cased, without parameters.
+fn media_type(value: &str) -> String {
+    value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `/graphql` takes JSON only: a form (which any site can make a browser send) cannot reach
+/// it, and a POST that does not say what it carries is refused.
+/// Returns why the request is refused (answered 415), if it is.
+fn unsupported_content_type(headers: &HeaderMap) -> Option<&'static str> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    match value.map(media_type).as_deref() {
+        None => Some("a GraphQL POST needs `Content-Type: application/json`"),
+        Some("application/json" | GRAPHQL_RESPONSE_JSON) => None,
+        Some(_) => Some("GraphQL requests are JSON: `Content-Type: application/json`"),
+    }
+}
+
+/// A response that never reached execution (a request error: parse, validation, variables):
+/// no data, and every error without a path.
+fn is_request_error(r: &GqlResponse) -> bool {
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
 }
 
 pub async fn execute(
     State(state): State<AppState>,
+    _: NotCrossSite,
     Extension(addr): Extension<ClientAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(why) = unsupported_content_type(&headers) {
+        return with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, AppError::bad_input(why));
+    }
+    let answer = Answer::of(&headers);
     let limit = state.app.config().limits.max_request_bytes();
     let bytes = match read_limited(body, &headers, limit).await {
         Ok(b) => b,
         Err(e) => return error_response(e),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
-        Ok(b) => b,
-        Err(e) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &format!("invalid GraphQL request: {e}"),
-            );
-        }
+    let parsed = match gql_request::parse(&bytes, &state.persisted) {
+        Ok(p) => p,
+        Err(e) => return error_response(e),
     };
-    if let BatchRequest::Batch(requests) = &batch
-        && requests.len() > MAX_BATCH
+    drop(bytes);
+    if !parsed.batch
+        && let Some(Err(e)) = parsed.requests.first()
     {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            &format!("too many operations in one batch (limit {MAX_BATCH})"),
-        );
+        return error_response(AppError::bad_input(e.public_message()));
     }
     // Resolving the caller fails before execution: its error answers with its own status
     // (401 for a bad token, 503 when the account cannot be looked up).
@@ -109,21 +187,35 @@ pub async fn execute(
         Ok(c) => c,
         Err(e) => return error_response(e),
     };
-    let batch = batch.data(caller);
-    let response: BatchResponse = state.schema.execute_batch(batch).await;
-    let mut http = axum::Json(&response).into_response();
-    if let Some(retry) = retry_after(&response) {
-        http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry));
+    let mut responses = Vec::with_capacity(parsed.requests.len());
+    for request in parsed.requests {
+        responses.push(match request {
+            Ok(r) => state.schema.execute(r.data(caller.clone())).await,
+            Err(e) => GqlResponse::from_errors(vec![server_error(&e)]),
+        });
+    }
+    let retry = retry_after(&responses);
+    let mut http = if parsed.batch {
+        axum::Json(&responses).into_response()
+    } else {
+        let response = responses.pop().unwrap_or_default();
+        if answer == Answer::GraphqlResponseJson && is_request_error(&response) {
+            let body = serde_json::json!({ "errors": response.errors });
+            (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+        } else {
+            axum::Json(&response).into_response()
+        }
+    };
+    let h = http.headers_mut();
+    h.insert(header::CONTENT_TYPE, answer.content_type());
+    h.insert(header::VARY, HeaderValue::from_static("accept"));
+    if let Some(retry) = retry {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(retry));
     }
     http
 }
 
-fn retry_after(response: &BatchResponse) -> Option<u64> {
-    let responses: Vec<&GqlResponse> = match response {
-        BatchResponse::Single(r) => vec![r],
-        BatchResponse::Batch(rs) => rs.iter().collect(),
-    };
+fn retry_after(responses: &[GqlResponse]) -> Option<u64> {
     responses
         .iter()
         .flat_map(|r| &r.errors)
@@ -137,6 +229,7 @@ fn retry_after(response: &BatchResponse) -> Option<u64> {
 
 pub async fn subscriptions(
     State(state): State<AppState>,
+    _: NotCrossSite,
     Extension(addr): Extension<ClientAddr>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,

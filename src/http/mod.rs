@@ -10,11 +10,13 @@
 //! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
 
 mod body;
+mod gql_request;
 mod graphql;
 mod health;
 mod observe;
 mod raw;
 mod rest;
+mod same_site;
 mod web;
 
 use std::net::SocketAddr;
@@ -40,6 +42,10 @@ use crate::graphql::AppSchema;
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: AppSchema,
+    /// Query texts of persisted queries, by hash (see `gql_request`).
+    persisted: gql_request::PersistedQueries,
+    /// Other origins allowed to call (`PASTEBIN_CORS_ORIGINS`), also for writes.
+    allowed_origins: Arc<[String]>,
 }
 
 /// The caller of a request: the client address (set by the observe layer) and the viewer of an
@@ -84,6 +90,8 @@ pub fn router(app: Arc<App>) -> Router {
     let state = AppState {
         app: Arc::clone(&app),
         schema,
+        persisted: gql_request::PersistedQueries::default(),
+        allowed_origins: app.config().server.cors_origin_list().into(),
     };
     let server = &app.config().server;
     let cors = cors_layer(&server.cors_origin_list());
@@ -147,7 +155,12 @@ pub async fn serve_metrics(
     let schema = crate::graphql::schema(Arc::clone(&app));
     let router = Router::new()
         .route("/metrics", get(health::metrics))
-        .with_state(AppState { app, schema });
+        .with_state(AppState {
+            app,
+            schema,
+            persisted: gql_request::PersistedQueries::default(),
+            allowed_origins: Arc::from([]),
+        });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await

@@ -10,6 +10,7 @@ use bytes::Bytes;
 
 use super::AppState;
 use super::body::read_text;
+use super::same_site::NotCrossSite;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::pastes::{Content, NewPaste, Paste};
@@ -59,6 +60,7 @@ pub async fn get_raw(
 /// Reading a burn-after-reading paste changes state, so it is a POST: link previewers only GET.
 pub async fn reveal_raw(
     State(state): State<AppState>,
+    _: NotCrossSite,
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
@@ -103,6 +105,7 @@ fn text_response(paste: &Paste, content: Content) -> Result<Response, AppError> 
 /// answers its URL. Anonymous pastes get their delete token in `X-Delete-Token`.
 pub async fn create_from_body(
     State(state): State<AppState>,
+    _: NotCrossSite,
     caller: Caller,
     headers: HeaderMap,
     body: Body,

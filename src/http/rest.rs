@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::body::read_limited;
+use super::same_site::NotCrossSite;
 use crate::caller::Caller;
 use crate::error::AppError;
 use crate::pastes::NewPaste;
@@ -33,6 +34,7 @@ struct Created {
 
 pub async fn create_paste(
     State(state): State<AppState>,
+    _: NotCrossSite,
     caller: Caller,
     headers: HeaderMap,
     body: Body,

@@ -15,7 +15,7 @@ use tower_http::services::{ServeDir, ServeFile};
 /// The policy of every page that is not raw text or GraphiQL: scripts and styles only from
 /// this origin, no framing, no plugins.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-     connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; \
+     connect-src 'self'; font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'self'";
 
 pub fn service(dir: &Path) -> Router {

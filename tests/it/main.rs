@@ -9,6 +9,7 @@ mod cache;
 mod cluster;
 mod errors;
 mod failover;
+mod hostile;
 mod jobs;
 mod layers;
 mod logs;

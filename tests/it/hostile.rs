@@ -1,0 +1,268 @@
+//! The hostile requests of the security review in one place, each with the answer the service
+//! gives and what refusing it may cost. Read this file as the threat list.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::harness::{TestApp, error_code};
+
+fn persisted(query: &str) -> Value {
+    json!({ "version": 1, "sha256Hash": hex::encode(Sha256::digest(query.as_bytes())) })
+}
+
+// --- 1. Persisted queries: every request runs the document of its own hash. -----------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_persisted_query_runs_its_own_document_and_an_empty_query_is_refused() {
+    let app = TestApp::spawn().await;
+    let limits = "query Limits { limits { maxBytes } }";
+    let me = "query Me { me { id } }";
+    // Registered, then used by hash only, alternating: each gets its own answer.
+    for q in [limits, me] {
+        let r = app
+            .post_graphql(&json!({ "query": q, "extensions": { "persistedQuery": persisted(q) } }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    for _ in 0..2 {
+        for q in [me, limits] {
+            let r = app
+                .post_graphql(&json!({ "extensions": { "persistedQuery": persisted(q) } }))
+                .await;
+            let data = &r["data"];
+            if q == me {
+                assert!(data.get("limits").is_none() && data["me"].is_null(), "{r}");
+            } else {
+                assert!(data["limits"]["maxBytes"].is_number(), "{r}");
+            }
+        }
+    }
+    // An empty query is nobody's document: 400, never another client's answer.
+    let r = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    // A hash nobody registered asks the client for the text.
+    let r = app
+        .post_graphql(&json!({ "extensions": { "persistedQuery": persisted("{ __typename }") } }))
+        .await;
+    assert_eq!(r["errors"][0]["message"], "PersistedQueryNotFound", "{r}");
+}
+
+// --- 2. Memory before limits: too large to be a request is refused before it is built. ------
+
+/// Peak resident memory of this process (the server runs in it) while `f` runs, above what it
+/// held when `f` started: VmHWM reset through /proc/self/clear_refs.
+async fn peak_growth<F: Future<Output = T>, T>(f: F) -> (T, u64) {
+    let status = |field: &str| -> u64 {
+        let s = std::fs::read_to_string("/proc/self/status").unwrap();
+        s.lines()
+            .find(|l| l.starts_with(field))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap()
+            * 1024
+    };
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak (Linux)");
+    let start = status("VmRSS:");
+    let out = f.await;
+    (out, status("VmHWM:").saturating_sub(start))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_millions_or_a_huge_query_is_refused_without_building_it() {
+    let app = TestApp::spawn().await;
+    let limit_mib = 64 * 1024 * 1024;
+    // 20 MB: 6.5 million empty operations.
+    let mut batch = String::with_capacity(20_000_000);
+    batch.push('[');
+    while batch.len() < 19_999_990 {
+        batch.push_str("{},");
+    }
+    batch.push_str("{}]");
+    let batch = bytes::Bytes::from(batch);
+    let send = |body: bytes::Bytes| {
+        app.http
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let (r, growth) = peak_growth(async { send(batch.clone()).await.unwrap() }).await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many operations"),
+        "{body}"
+    );
+    assert!(growth < limit_mib, "the batch took {} MiB", growth >> 20);
+    drop(batch);
+
+    // A 20 MB query text.
+    let query = format!("{{\"query\":\"{{ {} }}\"}}", "a".repeat(20_000_000));
+    let query = bytes::Bytes::from(query);
+    let (r, growth) = peak_growth(async { send(query.clone()).await.unwrap() }).await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), Some("BAD_USER_INPUT"), "{body}");
+    assert!(growth < limit_mib, "the query took {} MiB", growth >> 20);
+}
+
+// --- 13. Input and browser hygiene. ----------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_takes_json_only_and_speaks_graphql_over_http() {
+    let app = TestApp::spawn().await;
+    let post = |content_type: Option<&'static str>, accept: Option<&'static str>, body: String| {
+        let mut r = app.http.post(app.url("/graphql")).body(body);
+        if let Some(t) = content_type {
+            r = r.header("content-type", t);
+        }
+        if let Some(a) = accept {
+            r = r.header("accept", a);
+        }
+        r.send()
+    };
+    let ok = json!({ "query": "{ limits { maxBytes } }" }).to_string();
+    // No content type, a form, plain text, multipart: 415, before anything is read.
+    for t in [
+        None,
+        Some("application/x-www-form-urlencoded"),
+        Some("text/plain"),
+        Some("multipart/form-data; boundary=x"),
+    ] {
+        let r = post(t, None, ok.clone()).await.unwrap();
+        assert_eq!(r.status(), 415, "{t:?}");
+    }
+    // JSON in, and the answer in the media type asked for.
+    let r = post(Some("application/json"), None, ok.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let gql = "application/graphql-response+json, application/json;q=0.9";
+    let r = post(Some("application/json"), Some(gql), ok.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphql-response+json")
+    );
+    // With that media type, a request that cannot run is a 400 without `data`: a parse error,
+    // a validation error, a variable that does not coerce.
+    for body in [
+        json!({ "query": "{ limits { " }),
+        json!({ "query": "{ noSuchField }" }),
+        json!({ "query": "query($id: ID!) { paste(id: $id) { id } }", "variables": { "id": { "not": "an id" } } }),
+    ] {
+        let r = post(Some("application/json"), Some(gql), body.to_string())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{body}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v.get("data").is_none(), "{v}");
+        assert_eq!(error_code(&v), Some("BAD_USER_INPUT"), "{v}");
+        // The legacy media type keeps answering 200 with the errors.
+        let r = post(Some("application/json"), None, body.to_string())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{body}");
+    }
+    // A resolver error is not a request error: 200 with data.
+    let r = post(
+        Some("application/json"),
+        Some(gql),
+        json!({ "query": "{ paste(id: \"Nope000000\") { id } }" }).to_string(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_on_another_site_cannot_make_a_browser_write_but_curl_can() {
+    let app = TestApp::spawn().await;
+    let host = app.addr.to_string();
+    let evil = [
+        ("origin", "https://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ];
+    let form = "application/x-www-form-urlencoded";
+    // A form on another site posting to `/`.
+    let mut r = app
+        .http
+        .post(app.url("/"))
+        .header("content-type", form)
+        .body("x=1");
+    for (k, v) in evil {
+        r = r.header(k, v);
+    }
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "FORBIDDEN");
+    // The same as curl sends it: created.
+    let r = app
+        .http
+        .post(app.url("/"))
+        .header("content-type", form)
+        .body("from curl")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // The web app itself (same origin) writes through GraphQL; another site's script cannot.
+    let create =
+        json!({ "query": "mutation { createPaste(input: {content: \"x\"}) { paste { id } } }" });
+    let same = app
+        .http
+        .post(app.url("/graphql"))
+        .header("origin", format!("http://{host}"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&create)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+    let mut cross = app.http.post(app.url("/graphql")).json(&create);
+    for (k, v) in evil {
+        cross = cross.header(k, v);
+    }
+    assert_eq!(cross.send().await.unwrap().status(), 403);
+    for path in ["/api/v1/paste", "/raw/Ab3dE9xYz1"] {
+        let mut r = app.http.post(app.url(path)).body("{}");
+        for (k, v) in evil {
+            r = r.header(k, v);
+        }
+        assert_eq!(r.send().await.unwrap().status(), 403, "{path}");
+    }
+    // The web app may connect to its own origin only.
+    let page = app.http.get(app.url("/")).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let connect = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("connect-src"))
+        .unwrap();
+    assert_eq!(connect, "connect-src 'self'", "{csp}");
+    let _ = Duration::ZERO;
+}
