@@ -29,7 +29,7 @@ async fn a_deleted_paste_leaves_both_tiers_on_every_instance() {
     // The invalidation reaches B through pub/sub.
     eventually(
         "B's in-process entry is dropped",
-        Duration::from_secs(5),
+        Duration::from_secs(15),
         || async { b.app.stores().cache.get_local(&id).is_none() },
     )
     .await;
