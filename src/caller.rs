@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// The client's network address: the TCP peer, or what a trusted proxy says it is.
@@ -79,6 +80,9 @@ pub struct User {
     pub credential: Credential,
     pub scopes: Scopes,
     pub standing: Standing,
+    /// When the credential stops being valid (a token's `exp`); a long-lived connection stops
+    /// acting as the user then.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Viewer {

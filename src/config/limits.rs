@@ -10,6 +10,8 @@
 //! | `PASTEBIN_RATE_CREATE_PER_MIN` | `60` |
 //! | `PASTEBIN_RATE_AUTH_PER_MIN` | `20` |
 //! | `PASTEBIN_RATE_READ_PER_MIN` | `6000` |
+//! | `PASTEBIN_WS_MAX_PER_CLIENT` | `256` |
+//! | `PASTEBIN_WS_MAX_SUBSCRIPTIONS` | `25` |
 
 use clap::Args;
 
@@ -46,6 +48,14 @@ pub struct LimitsConfig {
     /// Reads allowed per client address (and per user) per minute, per instance.
     #[arg(long, env = "PASTEBIN_RATE_READ_PER_MIN", default_value_t = 6000)]
     pub rate_read_per_min: u32,
+
+    /// Open WebSocket connections per client address (IPv6: per /64), per instance. 0: no cap.
+    #[arg(long, env = "PASTEBIN_WS_MAX_PER_CLIENT", default_value_t = 256)]
+    pub ws_max_per_client: usize,
+
+    /// Subscriptions running at once on one WebSocket connection.
+    #[arg(long, env = "PASTEBIN_WS_MAX_SUBSCRIPTIONS", default_value_t = 25)]
+    pub ws_max_subscriptions: usize,
 }
 
 impl LimitsConfig {

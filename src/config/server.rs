@@ -12,6 +12,8 @@
 //! | `PASTEBIN_INTROSPECTION` | `true` |
 //! | `PASTEBIN_CORS_ORIGINS` | empty |
 //! | `PASTEBIN_WEB_DIR` | `web/dist` |
+//! | `PASTEBIN_WS_KEEPALIVE_SECS` | `15` |
+//! | `PASTEBIN_WS_RECHECK_SECS` | `60` |
 //! | `PASTEBIN_LOG` | `info` |
 //! | `PASTEBIN_LOG_FORMAT` | `text` |
 
@@ -84,6 +86,16 @@ pub struct ServerConfig {
     /// Built web app served at `/`.
     #[arg(long, env = "PASTEBIN_WEB_DIR", default_value = "web/dist")]
     pub web_dir: PathBuf,
+
+    /// How often the server pings each WebSocket (both subprotocols), in seconds: proxies that
+    /// cut idle connections (ingress-nginx after 60 s by default) keep them.
+    #[arg(long, env = "PASTEBIN_WS_KEEPALIVE_SECS", default_value_t = 15)]
+    pub ws_keepalive_secs: u64,
+
+    /// How often a signed-in WebSocket checks that its account still exists, in seconds (it
+    /// is closed when the account is gone; at the token's expiry it is closed anyway).
+    #[arg(long, env = "PASTEBIN_WS_RECHECK_SECS", default_value_t = 60)]
+    pub ws_recheck_secs: u64,
 
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(long, env = "PASTEBIN_LOG", default_value = "info")]

@@ -1,11 +1,9 @@
-//! `/graphql` (POST queries and batches, GET the bundled GraphiQL playground) and `/graphql/ws`
-//! (subscriptions).
+//! `/graphql`: POST queries and batches, GET the bundled GraphiQL playground. Subscriptions
+//! (`/graphql/ws`) are in `ws`.
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::{Data, Response as GqlResponse, ServerError};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::{Response as GqlResponse, ServerError};
 use axum::body::Body;
-use axum::extract::{Extension, State, WebSocketUpgrade};
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -13,7 +11,6 @@ use super::body::read_limited;
 use super::gql_request;
 use super::same_site::NotCrossSite;
 use super::{AppState, caller_from_headers};
-use crate::auth::bearer;
 use crate::caller::ClientAddr;
 use crate::error::AppError;
 
@@ -225,41 +222,4 @@ fn retry_after(responses: &[GqlResponse]) -> Option<u64> {
             _ => None,
         })
         .max()
-}
-
-pub async fn subscriptions(
-    State(state): State<AppState>,
-    _: NotCrossSite,
-    Extension(addr): Extension<ClientAddr>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let app = state.app.clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        // tungstenite zero-fills its read buffer (128 KiB by default) on every read; a
-        // subscription connection carries a few small messages. 4 KiB took 10,000
-        // subscribers from 1.4 GB to 0.2 GB and cut the fan-out CPU by a third.
-        .read_buffer_size(4096)
-        .max_message_size(64 * 1024)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str())
-                        .and_then(bearer)
-                        .or_else(|| payload.get("token").and_then(|v| v.as_str()));
-                    let caller = app
-                        .accounts()
-                        .caller(addr, token)
-                        .await
-                        .map_err(|e| async_graphql::Error::new(e.public_message()))?;
-                    let mut data = Data::default();
-                    data.insert(caller);
-                    Ok(data)
-                })
-                .serve()
-        })
 }

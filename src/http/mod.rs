@@ -18,6 +18,7 @@ mod raw;
 mod rest;
 mod same_site;
 mod web;
+mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub struct AppState {
     persisted: gql_request::PersistedQueries,
     /// Other origins allowed to call (`PASTEBIN_CORS_ORIGINS`), also for writes.
     allowed_origins: Arc<[String]>,
+    /// Open WebSocket connections per client (see `ws`).
+    connections: ws::Connections,
 }
 
 /// The caller of a request: the client address (set by the observe layer) and the viewer of an
@@ -92,6 +95,7 @@ pub fn router(app: Arc<App>) -> Router {
         schema,
         persisted: gql_request::PersistedQueries::default(),
         allowed_origins: app.config().server.cors_origin_list().into(),
+        connections: ws::Connections::default(),
     };
     let server = &app.config().server;
     let cors = cors_layer(&server.cors_origin_list());
@@ -109,7 +113,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route_layer(cors);
     let router = Router::new()
         .route("/", get_service(web.clone()).post(raw::create_from_body))
-        .route("/graphql/ws", get(graphql::subscriptions))
+        .route("/graphql/ws", get(ws::subscriptions))
         .route("/raw/{id}", get(raw::get_raw).post(raw::reveal_raw))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -160,6 +164,7 @@ pub async fn serve_metrics(
             schema,
             persisted: gql_request::PersistedQueries::default(),
             allowed_origins: Arc::from([]),
+            connections: ws::Connections::default(),
         });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

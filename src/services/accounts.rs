@@ -160,6 +160,21 @@ impl Accounts {
         Ok(Caller::new(addr, viewer))
     }
 
+    /// Whether a caller resolved earlier still stands (its account still exists). Long-lived
+    /// connections ask now and then. `SERVICE_UNAVAILABLE` when it cannot be told.
+    pub async fn recheck(&self, caller: &Caller) -> AppResult<()> {
+        const GONE: AppError =
+            AppError::Unauthenticated("the account of this connection no longer exists");
+        let Some(id) = caller.user_id() else {
+            return Ok(());
+        };
+        self.db
+            .read_prefer_primary(async |c| q::find_by_id(c, id).await)
+            .await?
+            .map(drop)
+            .ok_or(GONE)
+    }
+
     async fn viewer_from_token(&self, token: &str) -> AppResult<Viewer> {
         const GONE: AppError =
             AppError::Unauthenticated("the account of this token no longer exists");
@@ -190,6 +205,7 @@ impl Accounts {
             credential,
             scopes: Scopes::ALL,
             standing: Standing::Active,
+            expires_at: DateTime::from_timestamp(claims.exp, 0),
         }))
     }
 

@@ -266,3 +266,196 @@ async fn a_page_on_another_site_cannot_make_a_browser_write_but_curl_can() {
     assert_eq!(connect, "connect-src 'self'", "{csp}");
     let _ = Duration::ZERO;
 }
+
+// --- 7. The WebSocket layer. -------------------------------------------------------------------
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+async fn ws_connect(app: &TestApp) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+async fn ws_send(ws: &mut Ws, v: Value) {
+    use futures_util::SinkExt;
+    ws.send(WsMessage::text(v.to_string())).await.unwrap();
+}
+
+/// The next message of the socket: a JSON text, a close code, a ping, or nothing in `within`.
+#[derive(Debug, PartialEq)]
+enum Got {
+    Json(Value),
+    Close(Option<u16>),
+    Ping,
+    Nothing,
+}
+
+async fn ws_next(ws: &mut Ws, within: Duration) -> Got {
+    use futures_util::StreamExt;
+    match tokio::time::timeout(within, ws.next()).await {
+        Err(_) => Got::Nothing,
+        Ok(Some(Ok(WsMessage::Text(t)))) => Got::Json(serde_json::from_str(&t).unwrap()),
+        Ok(Some(Ok(WsMessage::Ping(_)))) => Got::Ping,
+        Ok(Some(Ok(WsMessage::Close(frame)))) => Got::Close(frame.map(|f| f.code.into())),
+        Ok(None | Some(Err(_))) => Got::Close(None),
+        Ok(Some(Ok(_))) => Got::Nothing,
+    }
+}
+
+/// The next JSON message, skipping pings; panics on anything else.
+async fn ws_json(ws: &mut Ws) -> Value {
+    loop {
+        match ws_next(ws, Duration::from_secs(15)).await {
+            Got::Json(v) => return v,
+            Got::Ping => continue,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+}
+
+/// The close code the server ends the connection with (pings and data skipped).
+async fn ws_closed(ws: &mut Ws, within: Duration) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match ws_next(ws, left).await {
+            Got::Close(code) => return code,
+            Got::Nothing => panic!("the connection was not closed within {within:?}"),
+            Got::Json(_) | Got::Ping => continue,
+        }
+    }
+}
+
+fn token_for(app: &TestApp, user_id: &str, lifetime_secs: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "sub": user_id, "iat": now, "exp": now + lifetime_secs,
+        "iss": app.app.config().auth.jwt_issuer, "aud": app.app.config().auth.jwt_audience,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(app.deployment.jwt_secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_must_say_who_it_is_in_time_and_in_the_right_form() {
+    let app = TestApp::spawn().await;
+    // Silence after the upgrade: closed with 4408.
+    let mut ws = ws_connect(&app).await.unwrap();
+    assert_eq!(
+        ws_closed(&mut ws, Duration::from_secs(15)).await,
+        Some(4408)
+    );
+    // An Authorization that is not `Bearer <token>`: refused, never anonymous.
+    let mut ws = ws_connect(&app).await.unwrap();
+    ws_send(
+        &mut ws,
+        json!({ "type": "connection_init", "payload": { "Authorization": "Basic dXNlcjpwYXNz" } }),
+    )
+    .await;
+    assert_eq!(
+        ws_closed(&mut ws, Duration::from_secs(15)).await,
+        Some(4403)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_stops_acting_as_its_user_when_the_token_expires_or_the_account_goes() {
+    let app = TestApp::spawn_with(|c| c.server.ws_recheck_secs = 1).await;
+    let name = crate::harness::unique("ws");
+    let token = app.register(&name, "a good long password").await;
+    let id = {
+        let r = app.gql_as(Some(&token), "{ me { id } }", json!({})).await;
+        r["data"]["me"]["id"].as_str().unwrap().to_owned()
+    };
+    // A token that expires in 3 s: the connection is closed then (4401).
+    let short = token_for(&app, &id, 3);
+    let mut ws = ws_connect(&app).await.unwrap();
+    ws_send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {short}") } })).await;
+    assert_eq!(ws_json(&mut ws).await["type"], "connection_ack");
+    assert_eq!(
+        ws_closed(&mut ws, Duration::from_secs(15)).await,
+        Some(4401)
+    );
+
+    // The account is deleted: the connection is closed at the next check.
+    let mut ws = ws_connect(&app).await.unwrap();
+    ws_send(&mut ws, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(ws_json(&mut ws).await["type"], "connection_ack");
+    app.sql(&format!("DELETE FROM users WHERE id = '{id}'"))
+        .await;
+    assert_eq!(
+        ws_closed(&mut ws, Duration::from_secs(15)).await,
+        Some(4401)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_and_subscriptions_are_capped_and_idle_sockets_are_pinged() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.ws_max_per_client = 2;
+        c.limits.ws_max_subscriptions = 2;
+        c.server.ws_keepalive_secs = 1;
+    })
+    .await;
+    let (id, _) = app.create_paste("watched").await;
+    let mut ws = ws_connect(&app).await.unwrap();
+    ws_send(&mut ws, json!({ "type": "connection_init", "payload": {} })).await;
+    assert_eq!(ws_json(&mut ws).await["type"], "connection_ack");
+    let subscribe = |n: &str| {
+        json!({ "id": n, "type": "subscribe", "payload": {
+            "query": "subscription($id: ID!) { pasteViews(id: $id) }", "variables": { "id": id } } })
+    };
+    for n in ["1", "2"] {
+        ws_send(&mut ws, subscribe(n)).await;
+        let m = ws_json(&mut ws).await;
+        assert_eq!(
+            (m["type"].as_str(), m["id"].as_str()),
+            (Some("next"), Some(n)),
+            "{m}"
+        );
+    }
+    ws_send(&mut ws, subscribe("3")).await;
+    let m = ws_json(&mut ws).await;
+    assert_eq!(m["type"], "error", "{m}");
+    assert_eq!(m["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{m}");
+    // Completing one frees its place.
+    ws_send(&mut ws, json!({ "id": "1", "type": "complete" })).await;
+    ws_send(&mut ws, subscribe("4")).await;
+    loop {
+        let m = ws_json(&mut ws).await;
+        if m["id"] == "4" {
+            assert_eq!(m["type"], "next", "{m}");
+            break;
+        }
+    }
+    // The server pings an idle socket.
+    let mut pinged = false;
+    for _ in 0..10 {
+        if ws_next(&mut ws, Duration::from_secs(3)).await == Got::Ping {
+            pinged = true;
+            break;
+        }
+    }
+    assert!(pinged, "no ping from the server");
+    // A second connection is fine, a third from the same client is refused.
+    let _second = ws_connect(&app).await.unwrap();
+    match ws_connect(&app).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 429),
+        other => panic!("a third connection: {:?}", other.map(|_| ())),
+    }
+}

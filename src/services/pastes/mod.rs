@@ -374,6 +374,7 @@ mod tests {
             credential: Credential::Session,
             scopes: Scopes::ALL,
             standing: Standing::Active,
+            expires_at: None,
         })
     }
 
