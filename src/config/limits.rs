@@ -9,6 +9,7 @@
 //! | `PASTEBIN_ALLOW_ANONYMOUS` | `true` |
 //! | `PASTEBIN_RATE_CREATE_PER_MIN` | `60` |
 //! | `PASTEBIN_RATE_AUTH_PER_MIN` | `20` |
+//! | `PASTEBIN_RATE_LOGIN_PER_USERNAME_PER_MIN` | `10` |
 //! | `PASTEBIN_RATE_READ_PER_MIN` | `6000` |
 //! | `PASTEBIN_WS_MAX_PER_CLIENT` | `256` |
 //! | `PASTEBIN_WS_MAX_SUBSCRIPTIONS` | `25` |
@@ -44,6 +45,16 @@ pub struct LimitsConfig {
     /// Logins and registrations allowed per client address per minute.
     #[arg(long, env = "PASTEBIN_RATE_AUTH_PER_MIN", default_value_t = 20)]
     pub rate_auth_per_min: u32,
+
+    /// Sign-in attempts per username per minute from addresses that never signed in to that
+    /// account, across all instances: guessing a password from many addresses is slowed, and
+    /// the owner, from an address they signed in from before, is never locked out.
+    #[arg(
+        long,
+        env = "PASTEBIN_RATE_LOGIN_PER_USERNAME_PER_MIN",
+        default_value_t = 10
+    )]
+    pub rate_login_per_username_per_min: u32,
 
     /// Reads allowed per client address (and per user) per minute, per instance.
     #[arg(long, env = "PASTEBIN_RATE_READ_PER_MIN", default_value_t = 6000)]

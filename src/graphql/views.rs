@@ -17,8 +17,8 @@ pub struct StatsQuery;
 
 #[Object]
 impl StatsQuery {
-    /// Views per hour between from and to (hours without views are left out). For the
-    /// owner, or anyone for public pastes. At most 62 days per call.
+    /// Views per hour between from and to (hours without views are left out). For anyone who
+    /// may read the paste. At most 62 days per call.
     async fn paste_stats(
         &self,
         ctx: &Context<'_>,

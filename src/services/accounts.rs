@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::budgets::{Budgets, Operation};
+use super::cache::redis::Redis;
+use super::cache::sign_ins;
 use super::db::models::{NewUser, UserRow};
 use super::db::users as q;
 use super::db::{Db, DbFailure, is_unique_violation};
@@ -60,13 +62,19 @@ fn check_username(username: &str) -> AppResult<()> {
 #[derive(Clone)]
 pub struct Accounts {
     db: Db,
+    redis: Redis,
     auth: Arc<Auth>,
     budgets: Budgets,
 }
 
 impl Accounts {
-    pub(super) fn new(db: Db, auth: Arc<Auth>, budgets: Budgets) -> Self {
-        Self { db, auth, budgets }
+    pub(super) fn new(db: Db, redis: Redis, auth: Arc<Auth>, budgets: Budgets) -> Self {
+        Self {
+            db,
+            redis,
+            auth,
+            budgets,
+        }
     }
 
     pub async fn register(
@@ -104,10 +112,15 @@ impl Accounts {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(user.id = %user.id, "account registered");
+        let address = caller.addr.budget_key().to_string();
+        sign_ins::remember(&self.redis, user.id, &address).await;
         self.session(user)
     }
 
     /// The same error, after the same work, for an unknown user and a wrong password.
+    /// Guessing is slowed per address (the sign-in budget) and per username from addresses
+    /// the account never signed in from; the owner, from an address they used before, is never
+    /// locked out by someone else's guesses.
     pub async fn login(
         &self,
         caller: &Caller,
@@ -123,11 +136,20 @@ impl Accounts {
         } else {
             None
         };
+        let address = caller.addr.budget_key().to_string();
+        let known = match &user {
+            Some(u) => sign_ins::is_known(&self.redis, u.id, &address).await,
+            None => false,
+        };
+        if !known {
+            self.budgets.charge_sign_in_as(username).await?;
+        }
         let stored = user.as_ref().and_then(|u| u.password_hash.clone());
         if !password::verify(password, stored).await? {
             return Err(REFUSED);
         }
         let user = user.ok_or(REFUSED)?;
+        sign_ins::remember(&self.redis, user.id, &address).await;
         self.session(user)
     }
 
@@ -185,11 +207,7 @@ impl Accounts {
                     .sub
                     .parse()
                     .map_err(|_| AppError::Unauthenticated("invalid token subject"))?;
-                let user = self
-                    .db
-                    .read(async |c| q::find_by_id(c, id).await)
-                    .await?
-                    .ok_or(GONE)?;
+                let user = self.find_user(id).await?.ok_or(GONE)?;
                 (user, Credential::Session)
             }
             TokenSource::External => {
@@ -207,6 +225,20 @@ impl Accounts {
             standing: Standing::Active,
             expires_at: DateTime::from_timestamp(claims.exp, 0),
         }))
+    }
+
+    /// An account by id, on the replica, or on the primary when the replica does not have it
+    /// (yet: an account registered a moment ago may not have reached a lagging replica, and
+    /// its token must work at once).
+    async fn find_user(&self, id: Uuid) -> AppResult<Option<UserRow>> {
+        let found = self.db.read(async |c| q::find_by_id(c, id).await).await?;
+        if found.is_none() && self.db.has_replica() {
+            return Ok(self
+                .db
+                .read_prefer_primary(async |c| q::find_by_id(c, id).await)
+                .await?);
+        }
+        Ok(found)
     }
 
     /// The account of an identity provider's subject, created on first sight.

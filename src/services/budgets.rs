@@ -10,6 +10,7 @@
 //! | subscribe to a live view count | read | 1 |
 //! | create (GraphQL, `POST /`, REST), delete | create | 1 |
 //! | register, login | auth | 1 |
+//! | login from an address that never signed in to the account | per username | 1 |
 //!
 //! Budgets count per client address (IPv6: per /64) and, when signed in, per user as well; a
 //! request is refused when either is spent. Reads are counted in process (a Redis round trip
@@ -65,6 +66,14 @@ impl Budgets {
         Self {
             limiter: RateLimiter::new(redis, limits),
         }
+    }
+
+    /// One sign-in attempt for `username` from an address that never signed in to it: the
+    /// per-username budget, shared by every address.
+    pub async fn charge_sign_in_as(&self, username: &str) -> AppResult<()> {
+        self.limiter
+            .check(Budget::Username, &[Subject::username(username)], 1)
+            .await
     }
 
     /// Takes `op` from the caller's budgets, or refuses with `RATE_LIMITED` and when to retry.

@@ -107,7 +107,7 @@ impl App {
             budgets.clone(),
             Arc::clone(&auth),
         );
-        let accounts = Accounts::new(db.clone(), auth, budgets.clone());
+        let accounts = Accounts::new(db.clone(), redis.clone(), auth, budgets.clone());
         let view_stats = ViewStats::new(
             pastes.clone(),
             Arc::clone(&counts),

@@ -320,9 +320,11 @@ impl TestApp {
             return;
         }
         let cache = &self.app.stores().cache;
-        eventually("the pub/sub listener subscribes", Duration::from_secs(30), || async {
-            cache.local_trusted()
-        })
+        eventually(
+            "the pub/sub listener subscribes",
+            Duration::from_secs(30),
+            || async { cache.local_trusted() },
+        )
         .await;
     }
 

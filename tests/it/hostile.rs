@@ -459,3 +459,165 @@ async fn sockets_and_subscriptions_are_capped_and_idle_sockets_are_pinged() {
         other => panic!("a third connection: {:?}", other.map(|_| ())),
     }
 }
+
+// --- 4. IPv6 clients and sign-in guessing. -----------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_client_is_its_slash_64() {
+    let app = TestApp::spawn_with(|c| {
+        c.server.trusted_proxy_header = "X-Forwarded-For".into();
+        c.limits.rate_read_per_min = 3;
+    })
+    .await;
+    let (id, _) = app.create_paste("v6").await;
+    let read = |from: &'static str| {
+        app.http
+            .get(app.url(&format!("/raw/{id}")))
+            .header("x-forwarded-for", from)
+            .send()
+    };
+    // Three addresses of one /64 share one budget of 3.
+    for from in ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"] {
+        assert_eq!(read(from).await.unwrap().status(), 200);
+    }
+    assert_eq!(read("2001:db8:1:2::77").await.unwrap().status(), 429);
+    // The next /64 has its own.
+    assert_eq!(read("2001:db8:1:3::1").await.unwrap().status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_a_password_from_many_addresses_is_slowed_and_never_locks_the_owner_out() {
+    let app = TestApp::spawn_with(|c| {
+        c.server.trusted_proxy_header = "X-Forwarded-For".into();
+        c.limits.rate_login_per_username_per_min = 3;
+    })
+    .await;
+    let name = crate::harness::unique("victim");
+    let password = "the owner's long password";
+    // The owner registers (and so signs in) from their own address.
+    let r = app
+        .http
+        .post(app.url("/graphql"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .json(&json!({ "query": "mutation($u: String!, $p: String!) { register(username: $u, password: $p) { token } }", "variables": { "u": name, "p": password } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let login = |from: String, pw: &'static str| {
+        app.http
+            .post(app.url("/graphql"))
+            .header("x-forwarded-for", from)
+            .json(&json!({ "query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }", "variables": { "u": name, "p": pw } }))
+            .send()
+    };
+    // Guesses from a different address each time: the username's budget of 3 is spent.
+    let mut codes = Vec::new();
+    for i in 0..5 {
+        let r: Value = login(format!("203.0.113.{i}"), "a wrong guess here")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        codes.push(error_code(&r).unwrap().to_owned());
+    }
+    assert_eq!(
+        codes,
+        [
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "UNAUTHENTICATED",
+            "RATE_LIMITED",
+            "RATE_LIMITED"
+        ]
+    );
+    // Even the right password from a new address waits; the owner's own address does not.
+    let r: Value = login("203.0.113.99".into(), "the owner's long password")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(error_code(&r), Some("RATE_LIMITED"), "{r}");
+    let r: Value = login("198.51.100.7".into(), "the owner's long password")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(r["data"]["login"]["token"].is_string(), "{r}");
+}
+
+// --- 6. A replica that lags does not sign a new account out. --------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_accounts_token_works_while_the_replica_lags() {
+    let pair = crate::cluster::PgPair::start().await;
+    pair.migrate().await;
+    // Asynchronous replication, replay paused: the standby has none of what follows.
+    pair.sync(0, false);
+    pair.psql(1, "SELECT pg_wal_replay_pause()");
+    let deployment =
+        crate::harness::Deployment::with_main_database(pair.primary_url(), pair.replica_url())
+            .await;
+    let app = TestApp::instance(&deployment, |_| {}).await;
+    let token = app
+        .register(&crate::harness::unique("fresh"), "a good long password")
+        .await;
+    let r = app
+        .gql_as(Some(&token), "{ me { username } }", json!({}))
+        .await;
+    assert!(
+        r["errors"].is_null(),
+        "the token of a new account works at once: {r}"
+    );
+    assert!(r["data"]["me"]["username"].is_string(), "{r}");
+    pair.psql(1, "SELECT pg_wal_replay_resume()");
+}
+
+// --- 10. Statistics follow readability, on every door. ---------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoever_may_read_a_paste_may_see_its_statistics_on_every_door() {
+    let app = TestApp::spawn().await;
+    let owner = app
+        .register(&crate::harness::unique("stats"), "a good long password")
+        .await;
+    let (unlisted, _) = app
+        .create_paste_with(None, json!({ "content": "u", "visibility": "UNLISTED" }))
+        .await;
+    let (private, _) = app
+        .create_paste_with(
+            Some(&owner),
+            json!({ "content": "p", "visibility": "PRIVATE" }),
+        )
+        .await;
+    let now = chrono::Utc::now();
+    let stats = async |token: Option<&str>, id: &str| -> Value {
+        let q = "query($id: ID!, $f: DateTime!, $t: DateTime!) { pasteStats(id: $id, from: $f, to: $t) { views } }";
+        let vars = json!({ "id": id, "f": (now - chrono::Duration::hours(1)).to_rfc3339(), "t": (now + chrono::Duration::hours(1)).to_rfc3339() });
+        app.gql_as(token, q, vars).await
+    };
+    let hits = |token: Option<String>, id: String| {
+        let period = now.format("%Y-%m").to_string();
+        let mut r = app.http.get(app.url(&format!(
+            "/api/v1/stats/hits?period={period}&shortlink={id}"
+        )));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    // Unlisted: anyone with the link sees its statistics, on GraphQL and REST alike.
+    assert!(stats(None, &unlisted).await["errors"].is_null());
+    assert_eq!(hits(None, unlisted.clone()).await.unwrap().status(), 200);
+    // Private: its owner only; anyone else is told it does not exist, on both.
+    assert_eq!(error_code(&stats(None, &private).await), Some("NOT_FOUND"));
+    assert_eq!(hits(None, private.clone()).await.unwrap().status(), 404);
+    assert!(stats(Some(&owner), &private).await["errors"].is_null());
+    assert_eq!(
+        hits(Some(owner.clone()), private).await.unwrap().status(),
+        200
+    );
+}

@@ -21,6 +21,7 @@ pub mod live_counts;
 pub mod locks;
 pub mod ratelimit;
 pub mod redis;
+pub mod sign_ins;
 pub mod watchers;
 
 use std::sync::Arc;

@@ -26,6 +26,8 @@ use crate::error::AppError;
 pub enum Budget {
     Create,
     Auth,
+    /// Sign-in attempts per username, from addresses not known for that account.
+    Username,
     Read,
 }
 
@@ -34,6 +36,7 @@ impl Budget {
         match self {
             Self::Create => "create",
             Self::Auth => "auth",
+            Self::Username => "username",
             Self::Read => "read",
         }
     }
@@ -44,6 +47,18 @@ impl Budget {
 pub enum Subject {
     Ip(IpAddr),
     User(Uuid),
+    /// A username tried at sign-in (a digest of its lower-case form: known or not).
+    Username([u8; 16]),
+}
+
+impl Subject {
+    pub fn username(name: &str) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(name.to_lowercase().as_bytes());
+        let mut short = [0u8; 16];
+        short.copy_from_slice(&digest[..16]);
+        Self::Username(short)
+    }
 }
 
 impl std::fmt::Display for Subject {
@@ -51,6 +66,7 @@ impl std::fmt::Display for Subject {
         match self {
             Self::Ip(ip) => write!(f, "ip:{ip}"),
             Self::User(id) => write!(f, "user:{id}"),
+            Self::Username(digest) => write!(f, "name:{}", hex::encode(digest)),
         }
     }
 }
@@ -97,6 +113,7 @@ pub struct RateLimiter {
     script: Arc<Script>,
     create: Option<Rate>,
     auth: Option<Rate>,
+    username: Option<Rate>,
     read: Option<Rate>,
     local: Arc<LocalCells>,
     started: Instant,
@@ -110,6 +127,7 @@ impl RateLimiter {
             script: Arc::new(Script::new(GCRA_SCRIPT)),
             create: Rate::per_minute(limits.rate_create_per_min),
             auth: Rate::per_minute(limits.rate_auth_per_min),
+            username: Rate::per_minute(limits.rate_login_per_username_per_min),
             read: Rate::per_minute(limits.rate_read_per_min),
             local: Arc::new(LocalCells::new()),
             started: Instant::now(),
@@ -120,6 +138,7 @@ impl RateLimiter {
         match budget {
             Budget::Create => self.create,
             Budget::Auth => self.auth,
+            Budget::Username => self.username,
             Budget::Read => self.read,
         }
     }
@@ -183,8 +202,9 @@ impl RateLimiter {
 }
 
 /// The in-process GCRA state: theoretical arrival times in 16 mutex-guarded shards (the read
-/// budget is checked on every read; this costs a hash and an uncontended lock). A cell whose
-/// time has passed is the same as no cell, so full shards drop those first.
+/// budget is checked on every read; this costs a hash and an uncontended lock). A full shard
+/// makes room by dropping the cells with the most budget left ([`make_room`]), never all of
+/// them.
 struct LocalCells {
     shards: Vec<Mutex<HashMap<(Budget, Subject), i64>>>,
 }
@@ -212,15 +232,36 @@ impl LocalCells {
             return allow_at - now;
         }
         if cells.len() >= CELLS_PER_SHARD && !cells.contains_key(&key) {
-            cells.retain(|_, t| *t > now);
-            if cells.len() >= CELLS_PER_SHARD {
-                // Still full of live cells: forget them rather than grow without bound.
-                cells.clear();
-            }
+            make_room(&mut cells, now);
         }
         cells.insert(key, new_tat);
         0
     }
+}
+
+/// Frees an eighth of a full shard: cells whose time has passed first (they are the same as no
+/// cell), then those closest to it. The cells dropped are the budgets with the most left, so
+/// flooding a shard with new clients cannot reset the budget of a client that has spent its
+/// own: its cell is the last to go.
+fn make_room(cells: &mut HashMap<(Budget, Subject), i64>, now: i64) {
+    cells.retain(|_, t| *t > now);
+    let excess = cells.len() + CELLS_PER_SHARD / 8;
+    if excess <= CELLS_PER_SHARD {
+        return;
+    }
+    let drop_n = excess - CELLS_PER_SHARD;
+    let mut tats: Vec<i64> = cells.values().copied().collect();
+    let (_, cutoff, _) = tats.select_nth_unstable(drop_n - 1);
+    let cutoff = *cutoff;
+    let mut dropped = 0;
+    cells.retain(|_, t| {
+        if *t <= cutoff && dropped < drop_n {
+            dropped += 1;
+            false
+        } else {
+            true
+        }
+    });
 }
 
 fn shard_of(key: &(Budget, Subject)) -> usize {
@@ -249,6 +290,35 @@ mod tests {
         }
         let other = [Subject::Ip("127.0.0.2".parse().unwrap())];
         limiter.check(Budget::Create, &other, 1).await.unwrap();
+    }
+
+    #[test]
+    fn flooding_a_shard_does_not_reset_a_spent_budget() {
+        let cells = LocalCells::new();
+        let rate = Rate::per_minute(10).unwrap();
+        let ip = |i: u32| Subject::Ip(std::net::IpAddr::from(i.to_be_bytes()));
+        let victim = ip(7);
+        let shard = shard_of(&(Budget::Read, victim));
+        for _ in 0..10 {
+            assert_eq!(cells.take(Budget::Read, victim, rate, 1, 0), 0);
+        }
+        assert!(cells.take(Budget::Read, victim, rate, 1, 0) > 0, "spent");
+        // Twice a shard's worth of new clients, all in the victim's shard.
+        let mut flooded = 0;
+        for i in 1000.. {
+            if shard_of(&(Budget::Read, ip(i))) == shard {
+                assert_eq!(cells.take(Budget::Read, ip(i), rate, 1, 1), 0);
+                flooded += 1;
+                if flooded == 2 * CELLS_PER_SHARD {
+                    break;
+                }
+            }
+        }
+        assert!(cells.shards[shard].lock().unwrap().len() <= CELLS_PER_SHARD);
+        assert!(
+            cells.take(Budget::Read, victim, rate, 1, 2) > 0,
+            "the flood did not give the victim's budget back"
+        );
     }
 
     #[test]
