@@ -38,12 +38,12 @@ run: stack web
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 	# The server build, without the test-support feature the tests turn on.
 	cargo clippy --locked -- -D warnings
 
 test-rust: stack
-	eval "$$($(STACK) env)"; cargo nextest run --locked --no-fail-fast
+	eval "$$($(STACK) env)"; cargo nextest run --workspace --locked --no-fail-fast
 
 test-web: web/node_modules/.installed
 	cd web && npm test --silent && npm run --silent check:ops
