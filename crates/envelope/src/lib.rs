@@ -21,6 +21,8 @@ mod bundle;
 mod envelope;
 mod error;
 mod key;
+#[cfg(test)]
+mod vectors;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
