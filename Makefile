@@ -7,7 +7,7 @@ STACK := scripts/stack
 # Sources the web build depends on; dist is rebuilt only when one of them changed.
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/playground.html web/vite.config.js \
                  web/vite.playground.config.js web/scripts web/package.json \
-                 graphql/operations graphql/schema.graphql -type f 2>/dev/null)
+                 graphql/operations graphql/pending graphql/schema.graphql -type f 2>/dev/null)
 
 help:
 	@echo "make run    - start the local stack, migrate, serve on http://127.0.0.1:8080 (GraphiQL at /graphql)"
