@@ -1,7 +1,7 @@
 // What the pages do with encrypted pastes, as pure functions (unit-tested): the bundle a form
 // makes, the GraphQL input, the share link, which file a link shows, and the user-facing state
-// of every way decrypting can fail. The cryptography is in envelope.js.
-import { EnvelopeError, textBundle } from './envelope.js'
+// of every way decrypting can fail. The cryptography is in envelope.js, which this module does
+// not import: the paste page loads it only when it has something to decrypt.
 import { formatFragment } from './fragment.js'
 import { fileExtension } from './languages.js'
 
@@ -13,7 +13,7 @@ export function fileNameFor(language) {
 
 /** The bundle of the new-paste form. `language` as sent to the server (null = plain text). */
 export function bundleFromForm({ title, language, content }) {
-  return textBundle({ title: title || null, language: language || null, content, name: fileNameFor(language) })
+  return { title: title || null, files: [{ name: fileNameFor(language), language: language || null, content }] }
 }
 
 const ENVELOPE_FIELDS = ['version', 'algorithm', 'kdf', 'salt', 'iterations', 'nonce', 'ciphertext']
@@ -35,6 +35,11 @@ export function encryptedCreateInput(envelope, { expiresIn, visibility, burnAfte
 export function shareLink(url, key) {
   const base = String(url || '').split('#')[0]
   return key ? base + formatFragment({ key }) : base
+}
+
+/** The fragment of a new encrypted paste's page: `#k=<key>`. */
+export function keyFragment(key) {
+  return formatFragment({ key })
 }
 
 /** The index of the file a link names (`f=`), or the first. */
@@ -64,7 +69,7 @@ export const NO_TEXT_STATE = Object.freeze({
  * @returns {{ code: string, kind: string, tone: string, title: string, message: string, askPassword: boolean }}
  */
 export function openErrorState(error) {
-  const code = error instanceof EnvelopeError ? error.code : 'UNKNOWN'
+  const code = error?.name === 'EnvelopeError' ? error.code : 'UNKNOWN'
   const s = (kind, tone, title, message, askPassword = false) => ({ code, kind, tone, title, message, askPassword })
   switch (code) {
     case 'PASSWORD_REQUIRED':
@@ -103,7 +108,7 @@ export function openErrorState(error) {
 
 /** The user-facing state of a failure to seal a new paste (before anything is sent). */
 export function sealErrorState(error) {
-  const code = error instanceof EnvelopeError ? error.code : 'UNKNOWN'
+  const code = error?.name === 'EnvelopeError' ? error.code : 'UNKNOWN'
   switch (code) {
     case 'UNAVAILABLE':
       return { kind: 'no-webcrypto', title: 'Encryption needs a secure connection', message: 'This page was not loaded over https, so the browser offers no encryption. Open the site with https, or create the paste without encryption.' }

@@ -46,10 +46,7 @@ function subtle() {
   return s
 }
 
-/** Whether this page can seal and open pastes (WebCrypto and CompressionStream present). */
-export function encryptionAvailable() {
-  return !!globalThis.crypto?.subtle && typeof globalThis.CompressionStream === 'function' && typeof globalThis.DecompressionStream === 'function'
-}
+export { encryptionAvailable } from './can-encrypt.js'
 
 // ---- base64url without padding, strict ----
 
