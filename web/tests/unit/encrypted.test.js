@@ -97,3 +97,16 @@ describe('the paste page', () => {
     expect(openErrorState(new TypeError('anything'))).toMatchObject({ kind: 'decrypt-failed', askPassword: false })
   })
 })
+
+describe('a server without encrypted pastes yet (PENDING the API)', () => {
+  test('only an unknown-field error on `encrypted` means "ask again without it"', async () => {
+    const { isSchemaWithoutEncryption } = await import('../../src/lib/encrypted.js')
+    const gqlError = (...messages) => ({ graphQLErrors: messages.map((message) => ({ message, extensions: { code: 'BAD_USER_INPUT' } })) })
+    expect(isSchemaWithoutEncryption(gqlError('Unknown field "encrypted" on type "Paste".'))).toBe(true)
+    expect(isSchemaWithoutEncryption({ networkError: { result: { errors: [{ message: 'Unknown type "EncryptedEnvelope".' }] } } })).toBe(true)
+    expect(isSchemaWithoutEncryption(gqlError('Unknown field "encrypted" on type "Paste".', 'paste not found'))).toBe(false)
+    expect(isSchemaWithoutEncryption(gqlError('paste not found'))).toBe(false)
+    expect(isSchemaWithoutEncryption(new TypeError('Failed to fetch'))).toBe(false)
+    expect(isSchemaWithoutEncryption(null)).toBe(false)
+  })
+})
