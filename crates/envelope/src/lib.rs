@@ -29,7 +29,10 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
-pub use bundle::{Bundle, File, MAX_BUNDLE_BYTES, MAX_FILE_NAME_BYTES, MAX_FILES};
+pub use bundle::{
+    Bundle, File, MAX_BUNDLE_BYTES, MAX_FILE_NAME_BYTES, MAX_FILES, MAX_LANGUAGE_BYTES,
+    MAX_TITLE_CHARS,
+};
 pub use envelope::{Envelope, EnvelopeError};
 pub use error::{OpenError, SealError};
 pub use key::{Key, KeyError};
