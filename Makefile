@@ -7,7 +7,7 @@ STACK := scripts/stack
 # Sources the web build depends on; dist is rebuilt only when one of them changed.
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/playground.html web/vite.config.js \
                  web/vite.playground.config.js web/scripts web/package.json \
-                 graphql/operations graphql/schema.graphql -type f 2>/dev/null)
+                 graphql/operations graphql/pending graphql/schema.graphql -type f 2>/dev/null)
 
 help:
 	@echo "make run    - start the local stack, migrate, serve on http://127.0.0.1:8080 (GraphiQL at /graphql)"
@@ -38,12 +38,12 @@ run: stack web
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --locked -- -D warnings
 	# The server build, without the test-support feature the tests turn on.
 	cargo clippy --locked -- -D warnings
 
 test-rust: stack
-	eval "$$($(STACK) env)"; cargo nextest run --locked --no-fail-fast
+	eval "$$($(STACK) env)"; cargo nextest run --workspace --locked --no-fail-fast
 
 test-web: web/node_modules/.installed
 	cd web && npm test --silent && npm run --silent check:ops
