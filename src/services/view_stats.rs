@@ -177,16 +177,31 @@ impl ViewStats {
             .analytics
             .as_ref()
             .ok_or(AppError::unavailable("view statistics are not configured"))?;
-        let stored = analytics
-            .run(async |c| q::hourly(c, id, from, to).await)
+        // First the analytics database (its counts, and which batches they include), then
+        // Redis: a batch applied in between is still in Redis (a run finishes a batch only
+        // FINISH_AFTER after applying it), so every view is counted once and a number never
+        // goes back while a hand-off runs.
+        let started = std::time::Instant::now();
+        let since = Utc::now()
+            - chrono::Duration::from_std(handoff::FINISH_AFTER * 10)
+                .unwrap_or_else(|_| chrono::Duration::hours(1));
+        let (stored, applied) = analytics
+            .run(async |c| q::snapshot(c, id, from, to, since).await)
             .await?;
+        let applied: std::collections::HashSet<String> = applied.into_iter().collect();
         let mut by_hour: BTreeMap<i64, i64> = stored
             .into_iter()
             .map(|(t, v)| (t.timestamp().div_euclid(3600), v))
             .collect();
         // Counts not yet in the analytics database. If Redis cannot say, the stored part stands.
         let _consistent = self.counts.hold_flushes().await;
-        if let Ok(extra) = handoff::not_yet_applied(&self.redis, id, from_hour, to_hour).await {
+        let extra = handoff::unapplied_counts(&self.redis, id, from_hour, to_hour, &applied).await;
+        if started.elapsed() > handoff::FINISH_AFTER / 2 {
+            return Err(AppError::unavailable(
+                "view statistics took too long; retry",
+            ));
+        }
+        if let Ok(extra) = extra {
             for (h, v) in extra {
                 *by_hour.entry(h).or_insert(0) += v;
             }

@@ -357,6 +357,44 @@ impl Drop for PgPair {
     }
 }
 
+/// A `redis-server` of a test's own (failure tests stall or cut it through a [`ChaosProxy`]
+/// instead of touching the shared one), stopped by its PID when dropped.
+pub struct PrivateRedis {
+    child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (installed by scripts/stack)");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        crate::harness::eventually(
+            "the private redis-server accepts connections",
+            Duration::from_secs(10),
+            || async { TcpStream::connect(addr).await.is_ok() },
+        )
+        .await;
+        Self { child, addr }
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// What a [`ChaosProxy`] does with traffic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {

@@ -621,3 +621,120 @@ async fn whoever_may_read_a_paste_may_see_its_statistics_on_every_door() {
         200
     );
 }
+
+// --- 14. View counts exactly once. -------------------------------------------------------------
+
+fn redis_total(app: &TestApp, id: &str) -> impl Future<Output = Option<i64>> {
+    let redis = app.app.stores().redis.clone();
+    let key = redis.key(format_args!("views:{id}"));
+    async move {
+        redis
+            .run("test", move |mut c| async move {
+                redis::cmd("GET")
+                    .arg(&key)
+                    .query_async::<Option<i64>>(&mut c)
+                    .await
+            })
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flush_whose_reply_was_lost_is_applied_once() {
+    let redis = crate::cluster::PrivateRedis::start().await;
+    let proxy = crate::cluster::ChaosProxy::start(redis.addr).await;
+    let url = format!("redis://{}/", proxy.addr);
+    // The flusher runs by hand here (every hour on its own).
+    let app = TestApp::spawn_with(|c| {
+        c.cache.redis_url = url.clone();
+        c.cache.view_flush_ms = 3_600_000;
+    })
+    .await;
+    let (id, _) = app.create_paste("counted once").await;
+    for _ in 0..5 {
+        assert_eq!(app.raw(&id).await.status(), 200);
+    }
+    // Redis stalls: the script is sent, its reply does not come back in time.
+    proxy.stall();
+    assert!(!app.app.stores().counts.flush().await, "no answer in time");
+    // Redis comes back and runs what it was sent; the retry must not add it again.
+    proxy.restore();
+    crate::harness::eventually("a flush goes through", Duration::from_secs(30), || async {
+        app.app.stores().counts.flush().await
+    })
+    .await;
+    assert_eq!(redis_total(&app, &id).await, Some(5));
+    let r = app
+        .gql(
+            "query($id: ID!) { paste(id: $id) { views } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(r["data"]["paste"]["views"], 5, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_never_go_back_while_a_hand_off_runs() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app
+        .create_paste_with(None, json!({ "content": "stats", "visibility": "PUBLIC" }))
+        .await;
+    for _ in 0..6 {
+        app.raw(&id).await;
+    }
+    app.app.stores().counts.flush().await;
+    let now = chrono::Utc::now();
+    let total = async || -> i64 {
+        let r = app
+            .gql(
+                "query($id: ID!, $f: DateTime!, $t: DateTime!) { pasteStats(id: $id, from: $f, to: $t) { views } }",
+                json!({ "id": id, "f": (now - chrono::Duration::hours(2)).to_rfc3339(), "t": (now + chrono::Duration::hours(2)).to_rfc3339() }),
+            )
+            .await;
+        r["data"]["pasteStats"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|s| s["views"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(total().await, 6);
+    // A hand-off stopped between its steps (a run paused, or one that died): the batch is
+    // written to the analytics database and still in Redis.
+    let redis = &app.app.stores().redis;
+    let batch = pastebin::services::cache::handoff::claim_batch(redis)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(total().await, 6, "claimed");
+    let rows: Vec<_> = pastebin::services::cache::handoff::read_batch(redis, &batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| pastebin::services::db::hourly_views::HourlyViews {
+            paste_id: p.paste_id,
+            hour: p.hour,
+            views: p.views,
+        })
+        .collect();
+    let analytics = app.app.stores().analytics.as_ref().unwrap();
+    let batch_ref = batch.as_str();
+    analytics
+        .run(async |c| pastebin::services::db::hourly_views::apply_batch(c, batch_ref, &rows).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        total().await,
+        6,
+        "written, not yet finished: not counted twice"
+    );
+    // A run now: it does not finish a batch written a moment ago; one later does.
+    let report = pastebin::jobs::handoff::run(&app.app).await.unwrap();
+    assert_eq!(report.finished, 0, "{report:?}");
+    assert_eq!(total().await, 6);
+    pastebin::jobs::handoff::run_finishing_after(&app.app, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(total().await, 6, "finished");
+}

@@ -225,6 +225,36 @@ async fn max_views_three_allows_exactly_three_reads_under_concurrency() {
     assert!(!app.app.stores().blobs.exists(&id).await.unwrap());
 }
 
+/// Steps 1 and 2 of a hand-off, as a run that dies before step 3 leaves them.
+async fn apply_without_finishing(app: &TestApp) {
+    let redis = &app.app.stores().redis;
+    let batch = pastebin::services::cache::handoff::claim_batch(redis)
+        .await
+        .unwrap()
+        .unwrap();
+    let rows: Vec<_> = pastebin::services::cache::handoff::read_batch(redis, &batch)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| pastebin::services::db::hourly_views::HourlyViews {
+            paste_id: p.paste_id,
+            hour: p.hour,
+            views: p.views,
+        })
+        .collect();
+    let analytics = app.app.stores().analytics.as_ref().unwrap();
+    let batch_ref = batch.as_str();
+    assert!(
+        analytics
+            .run(
+                async |c| pastebin::services::db::hourly_views::apply_batch(c, batch_ref, &rows)
+                    .await
+            )
+            .await
+            .unwrap()
+    );
+}
+
 async fn analytics_total(app: &TestApp, id: &str) -> i64 {
     let from = chrono::Utc::now() - chrono::Duration::days(1);
     let to = chrono::Utc::now() + chrono::Duration::hours(2);
@@ -258,8 +288,15 @@ async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
     let report = jobs::handoff::run(&a.app).await.unwrap();
     assert_eq!(report.applied, 1);
     assert_eq!(analytics_total(&a, &id).await, 30);
-    // Run twice: nothing new, nothing doubled.
-    jobs::handoff::run(&b.app).await.unwrap();
+    // Run twice: nothing new, nothing doubled; the batch stays in Redis (for readers) until a
+    // run a minute later finishes it.
+    let report = jobs::handoff::run(&b.app).await.unwrap();
+    assert_eq!((report.applied, report.finished), (0, 0));
+    assert_eq!(analytics_total(&a, &id).await, 30);
+    let report = jobs::handoff::run_finishing_after(&b.app, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(report.finished, 1);
     assert_eq!(analytics_total(&a, &id).await, 30);
 
     // Interrupted after claiming (step 1): the next run applies the claimed batch.
@@ -267,7 +304,7 @@ async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
         a.raw(&id).await;
     }
     a.app.stores().counts.flush().await;
-    let claimed = pastebin::services::cache::handoff::claim_batch(&a.app.stores().redis)
+    pastebin::services::cache::handoff::claim_batch(&a.app.stores().redis)
         .await
         .unwrap()
         .unwrap();
@@ -276,50 +313,31 @@ async fn views_on_two_instances_reach_the_analytics_database_exactly_once() {
         30,
         "claimed, not yet applied"
     );
-    jobs::handoff::run(&b.app).await.unwrap();
+    jobs::handoff::run_finishing_after(&b.app, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(analytics_total(&a, &id).await, 35);
+    jobs::handoff::run_finishing_after(&b.app, Duration::ZERO)
+        .await
+        .unwrap();
     assert!(
         pastebin::services::cache::handoff::open_batches(&a.app.stores().redis)
             .await
             .unwrap()
             .is_empty()
     );
-    let _ = claimed;
 
     // Interrupted after writing (step 2) but before finishing (step 3): not applied twice.
     for _ in 0..7 {
         b.raw(&id).await;
     }
     b.app.stores().counts.flush().await;
-    let batch = pastebin::services::cache::handoff::claim_batch(&a.app.stores().redis)
-        .await
-        .unwrap()
-        .unwrap();
-    let rows: Vec<_> =
-        pastebin::services::cache::handoff::read_batch(&a.app.stores().redis, &batch)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|p| pastebin::services::db::hourly_views::HourlyViews {
-                paste_id: p.paste_id,
-                hour: p.hour,
-                views: p.views,
-            })
-            .collect();
-    let analytics = a.app.stores().analytics.as_ref().unwrap();
-    let batch_ref = batch.as_str();
-    assert!(
-        analytics
-            .run(
-                async |c| pastebin::services::db::hourly_views::apply_batch(c, batch_ref, &rows)
-                    .await
-            )
-            .await
-            .unwrap()
-    );
+    apply_without_finishing(&a).await;
     assert_eq!(analytics_total(&a, &id).await, 42);
-    let report = jobs::handoff::run(&a.app).await.unwrap();
-    assert_eq!(report.already_applied, 1);
+    let report = jobs::handoff::run_finishing_after(&a.app, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!((report.applied, report.finished), (0, 1));
     assert_eq!(
         analytics_total(&a, &id).await,
         42,

@@ -7,7 +7,9 @@
 //!    adds the uuid to the set `{p}analytics:batches`. New views start a fresh pending hash.
 //! 2. The job writes the batch to the analytics database in one transaction that also records
 //!    the batch id (`applied_batches`), so applying a batch twice adds it once.
-//! 3. [`finish_batch`] deletes the batch hash and its set entry.
+//! 3. [`finish_batch`] deletes the batch hash and its set entry — in a later run, at least a
+//!    minute after step 2, so a reader that saw the analytics database before step 2 still
+//!    finds the batch in Redis (see [`unapplied_counts`]).
 //!
 //! A run that dies after 1 leaves the batch in the set: the next run applies it. A run that
 //! dies after 2 leaves it too: the next run's apply is a no-op, then it is finished. Two
@@ -121,41 +123,69 @@ pub async fn finish_batch(redis: &Redis, batch_id: &str) -> Result<(), RedisUnav
         .await
 }
 
-/// Views of one paste per unix hour in `[from_hour, to_hour)` that are in Redis and not yet
-/// in the analytics database (pending, or in an open batch).
-pub async fn not_yet_applied(
+/// Reads, in one atomic step, one paste's pending counts and those of every open batch.
+const UNAPPLIED_SCRIPT: &str = r"
+local prefix = ARGV[1]
+local fields = {}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+local out = { redis.call('HMGET', prefix .. 'analytics:pending', unpack(fields)) }
+for _, b in ipairs(redis.call('SMEMBERS', prefix .. 'analytics:batches')) do
+  out[#out + 1] = b
+  out[#out + 1] = redis.call('HMGET', prefix .. 'analytics:batch:' .. b, unpack(fields))
+end
+return out
+";
+
+/// How long an applied batch stays in Redis before a run finishes it: longer than any reader's
+/// time between its look at the analytics database and its look at Redis.
+pub const FINISH_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Views of one paste per unix hour in `[from_hour, to_hour)` that are in Redis and not in the
+/// analytics database as the caller saw it: the pending counts, and those of the open batches
+/// not in `applied` (the batches applied in the caller's snapshot of that database, taken
+/// BEFORE this call). Read atomically, so a batch claimed meanwhile is counted exactly once.
+pub async fn unapplied_counts(
     redis: &Redis,
     paste_id: &str,
     from_hour: i64,
     to_hour: i64,
+    applied: &std::collections::HashSet<String>,
 ) -> Result<HashMap<i64, i64>, RedisUnavailable> {
     let hours: Vec<i64> = (from_hour..to_hour).collect();
     if hours.is_empty() {
         return Ok(HashMap::new());
     }
     let fields: Vec<String> = hours.iter().map(|h| format!("{paste_id}|{h}")).collect();
-    let mut keys = vec![pending_key(redis)];
-    keys.extend(
-        open_batches(redis)
-            .await?
-            .iter()
-            .map(|b| batch_key(redis, b)),
-    );
-    let replies: Vec<Vec<Option<i64>>> = redis
+    let prefix = redis.key("");
+    let reply: Vec<redis::Value> = redis
         .run("analytics_unapplied", move |mut c| async move {
-            let mut pipe = redis::pipe();
-            for key in &keys {
-                pipe.cmd("HMGET").arg(key).arg(&fields);
+            let script = Script::new(UNAPPLIED_SCRIPT);
+            let mut invocation = script.prepare_invoke();
+            invocation.arg(prefix);
+            for f in &fields {
+                invocation.arg(f);
             }
-            pipe.query_async(&mut c).await
+            invocation.invoke_async(&mut c).await
         })
         .await?;
     let mut out = HashMap::new();
-    for reply in replies {
-        for (hour, views) in hours.iter().zip(reply) {
-            if let Some(v) = views {
-                *out.entry(*hour).or_insert(0) += v;
+    let mut add = |counts: &redis::Value| {
+        if let redis::Value::Array(counts) = counts {
+            for (hour, v) in hours.iter().zip(counts) {
+                if let Ok(Some(n)) = redis::from_redis_value::<Option<i64>>(v.clone()) {
+                    *out.entry(*hour).or_insert(0) += n;
+                }
             }
+        }
+    };
+    let mut items = reply.iter();
+    if let Some(pending) = items.next() {
+        add(pending);
+    }
+    while let (Some(batch), Some(counts)) = (items.next(), items.next()) {
+        let id: String = redis::from_redis_value(batch.clone()).unwrap_or_default();
+        if !applied.contains(&id) {
+            add(counts);
         }
     }
     Ok(out)

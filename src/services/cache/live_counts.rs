@@ -9,6 +9,11 @@
 //! Redis down: counts stay buffered in process (up to [`MAX_BUFFERED`] distinct paste-hours)
 //! and are flushed when it returns; beyond that they are dropped and counted in
 //! `pastebin_views_dropped_total`.
+//!
+//! Exactly once: every flush carries a batch id, and the script records it (`{p}flushed:{id}`,
+//! kept a day) before applying anything. A flush whose reply was lost (a timeout while Redis
+//! stalled) may or may not have been applied; its batch is kept as it was, with its id, and
+//! sent again before anything new, so Redis applies it once whichever happened.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,8 +30,12 @@ pub const MAX_BUFFERED: usize = 100_000;
 
 const FLUSH_SCRIPT: &str = r"
 local prefix = ARGV[1]
+-- A batch is applied once: a retry of a flush whose reply was lost finds its id and stops.
+if not redis.call('SET', prefix .. 'flushed:' .. ARGV[2], 1, 'NX', 'EX', 86400) then
+  return 0
+end
 local pending = prefix .. 'analytics:pending'
-for i = 2, #ARGV, 3 do
+for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   local hour = ARGV[i + 1]
   local n = tonumber(ARGV[i + 2])
@@ -81,6 +90,8 @@ impl Pending {
 
 pub struct LiveCounts {
     pending: Mutex<Pending>,
+    /// A batch sent whose outcome is unknown: its id and counts, sent again as they are.
+    in_doubt: Mutex<Option<(String, Pending)>>,
     /// Held by a flush from taking the counts until Redis has them (or they are back), and by
     /// readers that add Redis and in-process counts, so a view is never in neither or both.
     flush_lock: tokio::sync::Mutex<()>,
@@ -94,6 +105,7 @@ impl LiveCounts {
     pub fn new(redis: Redis) -> Arc<Self> {
         Arc::new(Self {
             pending: Mutex::new(Pending::default()),
+            in_doubt: Mutex::new(None),
             flush_lock: tokio::sync::Mutex::new(()),
             redis,
             script: Script::new(FLUSH_SCRIPT),
@@ -119,27 +131,64 @@ impl LiveCounts {
         }
     }
 
-    /// Views counted here and not yet in Redis.
+    /// Views counted here and not yet known to be in Redis.
     pub fn unflushed(&self, id: &str) -> u64 {
-        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending.of(id).map(|(_, n)| n).sum()
+        self.unflushed_by_hour(id).iter().map(|(_, n)| n).sum()
     }
 
-    /// Views of `id` counted here and not yet in Redis, per unix hour.
+    /// Views of `id` counted here and not yet known to be in Redis, per unix hour.
     pub fn unflushed_by_hour(&self, id: &str) -> Vec<(i64, u64)> {
-        let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        pending.of(id).collect()
+        let mut out: Vec<(i64, u64)> = self
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .of(id)
+            .collect();
+        if let Some((_, batch)) = &*self.in_doubt.lock().unwrap_or_else(|e| e.into_inner()) {
+            out.extend(batch.of(id));
+        }
+        out
     }
 
-    /// Moves the buffered counts to Redis. On failure they go back into the buffer.
+    /// Moves the buffered counts to Redis: first a batch whose earlier flush had no answer (with
+    /// its id, so it is applied once), then the new counts as a new batch. Returns whether
+    /// nothing is left to send.
     pub async fn flush(&self) -> bool {
         let _flushing = self.flush_lock.lock().await;
-        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
-        if batch.is_empty() {
-            return true;
+        // At most the batch in doubt and one new batch: under load, new views wait for the next
+        // tick instead of keeping this call going.
+        for _ in 0..2 {
+            let retry = self
+                .in_doubt
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take();
+            let (batch_id, batch) = match retry {
+                Some(doubtful) => doubtful,
+                None => {
+                    let batch = std::mem::take(
+                        &mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()),
+                    );
+                    if batch.is_empty() {
+                        return true;
+                    }
+                    (uuid::Uuid::now_v7().simple().to_string(), batch)
+                }
+            };
+            if !self.send(batch_id, batch).await {
+                return false;
+            }
         }
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// Sends one batch; when its outcome is unknown, keeps it to be sent again as it is.
+    async fn send(&self, batch_id: String, batch: Pending) -> bool {
         let mut invocation = self.script.prepare_invoke();
-        invocation.arg(self.redis.key(""));
+        invocation.arg(self.redis.key("")).arg(&batch_id);
         for (id, hour, n) in batch.iter() {
             invocation.arg(id).arg(hour).arg(n);
         }
@@ -149,16 +198,12 @@ impl LiveCounts {
                 invocation.invoke_async::<i64>(&mut c).await
             })
             .await;
-        if result.is_ok() {
-            return true;
+        if result.is_err() {
+            // Sent or not, applied or not: only Redis knows. Send the same batch again.
+            *self.in_doubt.lock().unwrap_or_else(|e| e.into_inner()) = Some((batch_id, batch));
+            return false;
         }
-        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-        for (id, hour, n) in batch.iter() {
-            if !pending.add(id, hour, n) {
-                self.dropped.increment(n);
-            }
-        }
-        false
+        true
     }
 
     /// Flushes every `interval` until shutdown, then once more.

@@ -104,6 +104,44 @@ pub async fn total(
     Ok(total.unwrap_or(0))
 }
 
+/// What the analytics database holds for one paste, seen at one instant: its hourly counts in
+/// `[from, to)` and the ids of the batches applied since `since` (a reader adds the Redis
+/// counts of the batches not among them).
+pub async fn snapshot(
+    conn: &mut AsyncPgConnection,
+    paste_id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    since: DateTime<Utc>,
+) -> QueryResult<(Vec<(DateTime<Utc>, i64)>, Vec<String>)> {
+    let paste_id = paste_id.to_owned();
+    conn.build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run(async move |conn| {
+            let counts = hourly(conn, &paste_id, from, to).await?;
+            let applied = applied_batches::table
+                .filter(applied_batches::applied_at.ge(since))
+                .select(applied_batches::batch_id)
+                .load(conn)
+                .await?;
+            Ok((counts, applied))
+        })
+        .await
+}
+
+/// When each of `batch_ids` was applied (those not applied are left out).
+pub async fn applied_at(
+    conn: &mut AsyncPgConnection,
+    batch_ids: &[String],
+) -> QueryResult<Vec<(String, DateTime<Utc>)>> {
+    applied_batches::table
+        .filter(applied_batches::batch_id.eq_any(batch_ids))
+        .select((applied_batches::batch_id, applied_batches::applied_at))
+        .load(conn)
+        .await
+}
+
 /// Forgets batch ids older than `days` days.
 pub async fn prune_applied_batches(conn: &mut AsyncPgConnection, days: i64) -> QueryResult<usize> {
     diesel::delete(applied_batches::table)

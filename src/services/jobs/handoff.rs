@@ -1,6 +1,11 @@
 //! The analytics hand-off: moves view counts from Redis into the analytics database, so that
-//! no view is lost or counted twice, whatever step a run dies at (see `cache::handoff` for the
-//! three steps and why each crash point is safe).
+//! no view is lost or counted twice, whatever step a run dies at, and statistics never go back
+//! while it runs (see `cache::handoff` for the three steps and why each is safe).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::error::{AppError, AppResult};
 use crate::services::App;
@@ -12,16 +17,44 @@ use crate::services::db::hourly_views::{self as q, HourlyViews};
 pub struct Handoff {
     /// Batches written to the analytics database by this run.
     pub applied: usize,
-    /// Batches found already written (a run died after writing them) and finished now.
+    /// Batches found already written (a run died after writing them).
     pub already_applied: usize,
+    /// Batches removed from Redis (written at least `FINISH_AFTER` before).
+    pub finished: usize,
 }
 
-/// One run: finishes batches earlier runs left behind, then moves what is pending.
+/// One run: finishes batches written long enough ago, writes the ones earlier runs left
+/// behind, then moves what is pending.
 pub async fn run(app: &App) -> AppResult<Handoff> {
+    run_finishing_after(app, pending::FINISH_AFTER).await
+}
+
+/// [`run`], finishing the batches written at least `finish_after` ago (tests pass zero).
+pub async fn run_finishing_after(app: &App, finish_after: Duration) -> AppResult<Handoff> {
     let mut report = Handoff::default();
     let redis = &app.stores.redis;
-    for batch in pending::open_batches(redis).await? {
-        apply(app, &batch, &mut report).await?;
+    let analytics = app
+        .stores
+        .analytics
+        .as_ref()
+        .ok_or(AppError::unavailable("no analytics database configured"))?;
+    let open = pending::open_batches(redis).await?;
+    let open_ref = &open;
+    let written: HashMap<String, DateTime<Utc>> = analytics
+        .run(async |c| q::applied_at(c, open_ref).await)
+        .await?
+        .into_iter()
+        .collect();
+    let finish_before = Utc::now() - chrono::Duration::from_std(finish_after).unwrap_or_default();
+    for batch in &open {
+        match written.get(batch) {
+            Some(at) if *at <= finish_before => {
+                pending::finish_batch(redis, batch).await?;
+                report.finished += 1;
+            }
+            Some(_) => {}
+            None => apply(app, batch, &mut report).await?,
+        }
     }
     if let Some(batch) = pending::claim_batch(redis).await? {
         apply(app, &batch, &mut report).await?;
@@ -29,7 +62,7 @@ pub async fn run(app: &App) -> AppResult<Handoff> {
     Ok(report)
 }
 
-/// Steps 2 and 3 for one claimed batch.
+/// Step 2 for one claimed batch (step 3 is a later run's).
 pub async fn apply(app: &App, batch_id: &str, report: &mut Handoff) -> AppResult<()> {
     let analytics = app
         .stores
@@ -49,7 +82,6 @@ pub async fn apply(app: &App, batch_id: &str, report: &mut Handoff) -> AppResult
     let applied = analytics
         .run(async |c| q::apply_batch(c, batch_id, &rows).await)
         .await?;
-    pending::finish_batch(redis, batch_id).await?;
     if applied {
         report.applied += 1;
         let views: i64 = rows.iter().map(|r| r.views).sum();
@@ -62,10 +94,7 @@ pub async fn apply(app: &App, batch_id: &str, report: &mut Handoff) -> AppResult
         );
     } else {
         report.already_applied += 1;
-        tracing::info!(
-            batch = batch_id,
-            "analytics batch was already applied; finished it"
-        );
+        tracing::info!(batch = batch_id, "analytics batch was already applied");
     }
     Ok(())
 }
