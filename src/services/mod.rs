@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod budgets;
 pub mod error;
 pub mod health;
+mod invalidations;
 pub mod jobs;
 pub mod migrate;
 pub mod pastes;
@@ -96,6 +97,7 @@ impl App {
         crate::telemetry::spawn_metrics_upkeep(shutdown.clone());
         counts.spawn_flusher(c.view_flush_interval(), shutdown.clone());
         watchers.spawn_listener(shutdown.clone());
+        invalidations::spawn_poller(db.clone(), cache.clone(), shutdown.clone());
 
         let pastes = Pastes::new(
             Arc::clone(&config),

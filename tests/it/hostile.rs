@@ -738,3 +738,57 @@ async fn statistics_never_go_back_while_a_hand_off_runs() {
         .unwrap();
     assert_eq!(total().await, 6, "finished");
 }
+
+// --- 5. Deletes survive a Redis hiccup. ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_during_a_redis_stall_is_never_undone_by_a_cache() {
+    let redis = crate::cluster::PrivateRedis::start().await;
+    let proxy = crate::cluster::ChaosProxy::start(redis.addr).await;
+    let (through_proxy, direct) = (
+        format!("redis://{}/", proxy.addr),
+        format!("redis://{}/", redis.addr),
+    );
+    // A reaches Redis through the proxy; B and C reach it directly.
+    let a = TestApp::spawn_with(|c| c.cache.redis_url = through_proxy.clone()).await;
+    let b = TestApp::instance(&a.deployment, |c| c.cache.redis_url = direct.clone()).await;
+    let (id, token) = a.create_paste("deleted during a stall").await;
+    assert_eq!(
+        b.raw(&id).await.status(),
+        200,
+        "B has it in process and in Redis"
+    );
+    assert!(b.app.stores().cache.get_local(&id).is_some());
+
+    proxy.stall();
+    let deleted = a
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": id, "t": token }),
+        )
+        .await;
+    assert_eq!(deleted["data"]["deletePaste"], true, "{deleted}");
+    // Acknowledged: from now on no instance serves it, though Redis still holds the paste.
+    assert_eq!(b.raw(&id).await.status(), 404, "B's caches");
+    let c = TestApp::instance(&a.deployment, |c| c.cache.redis_url = direct.clone()).await;
+    assert_eq!(
+        c.raw(&id).await.status(),
+        404,
+        "a Redis hit on a fresh instance"
+    );
+    assert_eq!(b.read_paste(None, &id).await, Err("NOT_FOUND".into()));
+
+    // Redis back: the invalidation recorded in Postgres is delivered, the record goes.
+    proxy.restore();
+    crate::harness::eventually(
+        "the pending invalidation is delivered",
+        Duration::from_secs(30),
+        || async {
+            let page = b.metrics().await;
+            crate::harness::metric(&page, "pastebin_invalidations_pending") == 0.0
+                && b.app.stores().cache.get(&id).await.is_none()
+        },
+    )
+    .await;
+    assert_eq!(c.raw(&id).await.status(), 404);
+}

@@ -12,6 +12,10 @@
 //!   every (re)subscribe, since messages may have been missed); a fill that raced with an
 //!   invalidation is not stored (invalidation epoch). In-process entries also expire after
 //!   [`LOCAL_TTL`] as a backstop.
+//! - When Redis cannot be told, the invalidation stays recorded in Postgres: ids with a
+//!   pending invalidation are served from neither tier on any instance, and nothing is served
+//!   from a cache while the pending set has not been read recently (see
+//!   `services::invalidations`).
 //!
 //! Only plain pastes are cached: burn-after-reading and `maxViews` pastes are claimed on the
 //! primary on every read. Callers check expiry and visibility after every hit.
@@ -24,9 +28,10 @@ pub mod redis;
 pub mod sign_ins;
 pub mod watchers;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use metrics::Counter;
@@ -125,6 +130,14 @@ pub struct PasteCache {
     local_trusted: Arc<AtomicBool>,
     /// Bumped by every invalidation; a fill that saw it change does not store.
     epoch: Arc<AtomicU64>,
+    /// Ids whose invalidation is recorded in Postgres and not yet delivered: never served
+    /// from a cache. `pending_any` spares the hot path the lock while there are none.
+    pending: Arc<RwLock<HashSet<String>>>,
+    pending_any: Arc<AtomicBool>,
+    /// Until when (ms since `started`) the pending set counts as current: the caches are used
+    /// only while the set was read recently (see `services::invalidations`).
+    fresh_until_ms: Arc<AtomicI64>,
+    started: Instant,
     metrics: Arc<CacheMetrics>,
 }
 
@@ -149,8 +162,59 @@ impl PasteCache {
             ttl,
             local_trusted,
             epoch: Arc::new(AtomicU64::new(0)),
+            pending: Arc::default(),
+            pending_any: Arc::default(),
+            fresh_until_ms: Arc::new(AtomicI64::new(0)),
+            started: Instant::now(),
             metrics: Arc::new(CacheMetrics::new()),
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.started.elapsed().as_millis() as i64
+    }
+
+    /// Whether a cached copy of `id` may be served: the pending invalidations were read
+    /// recently, and `id` is not among them.
+    fn servable(&self, id: &str) -> bool {
+        if self.now_ms() >= self.fresh_until_ms.load(Ordering::Acquire) {
+            return false;
+        }
+        !(self.pending_any.load(Ordering::Acquire)
+            && self
+                .pending
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(id))
+    }
+
+    /// The invalidations recorded in Postgres and not yet delivered, as just read: their ids
+    /// are dropped here and not served from a cache until they are delivered; the set counts as
+    /// current for `fresh_for`.
+    pub(crate) fn set_pending(&self, ids: HashSet<String>, fresh_for: Duration) {
+        {
+            let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
+            for id in ids.difference(&pending) {
+                self.invalidate_local(id);
+            }
+            self.pending_any.store(!ids.is_empty(), Ordering::Release);
+            *pending = ids;
+        }
+        self.fresh_until_ms.store(
+            self.now_ms() + fresh_for.as_millis() as i64,
+            Ordering::Release,
+        );
+    }
+
+    /// The pending invalidations could not be read: no cached copy is served until they are.
+    pub(crate) fn set_pending_unknown(&self) {
+        self.fresh_until_ms.store(0, Ordering::Release);
+    }
+
+    /// Whether cached copies are served now (the listener is subscribed and the pending
+    /// invalidations were read recently).
+    pub fn serving(&self) -> bool {
+        self.local_trusted() && self.now_ms() < self.fresh_until_ms.load(Ordering::Acquire)
     }
 
     pub fn ticket(&self) -> FillTicket {
@@ -159,7 +223,7 @@ impl PasteCache {
 
     /// In-process tier only: no await, for the hot path.
     pub fn get_local(&self, id: &str) -> Option<Arc<CachedPaste>> {
-        if !self.local_trusted.load(Ordering::Acquire) {
+        if !self.local_trusted.load(Ordering::Acquire) || !self.servable(id) {
             return None;
         }
         let hit = self.local.get(id);
@@ -177,7 +241,7 @@ impl PasteCache {
         if let Some(p) = self.get_local(id) {
             return Some((p, Tier::Local));
         }
-        if !self.redis.is_configured() {
+        if !self.redis.is_configured() || !self.servable(id) {
             return None;
         }
         let ticket = self.ticket();
@@ -247,34 +311,36 @@ impl PasteCache {
         self.store_local(ticket, entry);
     }
 
-    /// Forgets a paste everywhere: this process, Redis (tombstone), other processes (pub/sub).
-    pub async fn invalidate(&self, id: &str) {
-        self.invalidate_local(id);
-        if !self.redis.is_configured() {
-            return;
+    /// Forgets pastes everywhere: this process, Redis (tombstones), other processes (pub/sub),
+    /// in one round trip. Returns whether Redis has it (or there is no Redis).
+    pub async fn invalidate(&self, ids: &[String]) -> bool {
+        for id in ids {
+            self.invalidate_local(id);
         }
-        let key = self.redis.key(format_args!("paste:{id}"));
+        if !self.redis.is_configured() || ids.is_empty() {
+            return true;
+        }
         let channel = self.redis.key("invalidate");
         let ttl = self.ttl.as_secs().max(1);
-        let id = id.to_owned();
-        let _ = self
-            .redis
+        let mut pipe = ::redis::pipe();
+        for id in ids {
+            pipe.cmd("SET")
+                .arg(self.redis.key(format_args!("paste:{id}")))
+                .arg(TOMBSTONE)
+                .arg("EX")
+                .arg(ttl)
+                .ignore()
+                .cmd("PUBLISH")
+                .arg(&channel)
+                .arg(id)
+                .ignore();
+        }
+        self.redis
             .run("cache_invalidate", move |mut c| async move {
-                ::redis::pipe()
-                    .cmd("SET")
-                    .arg(&key)
-                    .arg(TOMBSTONE)
-                    .arg("EX")
-                    .arg(ttl)
-                    .ignore()
-                    .cmd("PUBLISH")
-                    .arg(&channel)
-                    .arg(&id)
-                    .ignore()
-                    .query_async::<()>(&mut c)
-                    .await
+                pipe.query_async::<()>(&mut c).await
             })
-            .await;
+            .await
+            .is_ok()
     }
 
     /// Drops a paste from this process only (another instance deleted it).
@@ -370,8 +436,33 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_invalidation_is_never_served_and_nothing_is_without_a_recent_read() {
+        let cache = PasteCache::new(Redis::disabled(), 1 << 20, Duration::from_secs(60));
+        let entry = Arc::new(CachedPaste::new(meta("x", 1), Bytes::from_static(b"a")));
+        cache.store_local(cache.ticket(), &entry);
+        assert!(
+            cache.get_local("x").is_none(),
+            "the pending set was never read"
+        );
+        cache.set_pending(HashSet::new(), Duration::from_secs(60));
+        cache.store_local(cache.ticket(), &entry);
+        assert!(cache.get_local("x").is_some());
+        cache.set_pending(["x".to_owned()].into(), Duration::from_secs(60));
+        assert!(cache.get_local("x").is_none(), "pending");
+        cache.set_pending(HashSet::new(), Duration::from_secs(60));
+        cache.store_local(cache.ticket(), &entry);
+        assert!(cache.get_local("x").is_some(), "delivered");
+        cache.set_pending_unknown();
+        assert!(
+            cache.get_local("x").is_none(),
+            "the pending set could not be read"
+        );
+    }
+
+    #[test]
     fn a_fill_that_raced_with_an_invalidation_is_not_stored() {
         let cache = PasteCache::new(Redis::disabled(), 1 << 20, Duration::from_secs(60));
+        cache.set_pending(HashSet::new(), Duration::from_secs(60));
         let entry = Arc::new(CachedPaste::new(meta("x", 1), Bytes::from_static(b"a")));
         let ticket = cache.ticket();
         cache.invalidate_local("x");

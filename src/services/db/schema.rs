@@ -31,6 +31,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Invalidations not yet delivered to Redis (written by a trigger on `pastes`).
+    pending_invalidations (paste_id) {
+        paste_id -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(pastes -> users (owner_id));
 diesel::allow_tables_to_appear_in_same_query!(users, pastes);
 

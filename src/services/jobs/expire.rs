@@ -2,16 +2,12 @@
 //! batches on the primary, then their objects and cache entries. Reads never depend on it: an
 //! expired paste is refused on every path even before it is swept.
 
-use futures_util::{StreamExt, stream};
-
 use crate::error::AppResult;
 use crate::services::App;
 use crate::services::db::pastes as q;
 
 /// Pastes deleted per run at most; the next run goes on.
 pub const MAX_PER_RUN: usize = 100_000;
-/// Object and cache clean-ups in flight at once.
-const CLEANUP_CONCURRENCY: usize = 16;
 
 /// One sweep. Idempotent; concurrent sweeps split the rows between them (`SKIP LOCKED`).
 /// Returns how many pastes it removed.
@@ -25,11 +21,7 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
             .write(async |c| q::delete_expired(c, batch).await)
             .await?;
         let n = swept.len();
-        stream::iter(swept)
-            .for_each_concurrent(CLEANUP_CONCURRENCY, |(id, in_blob)| async move {
-                app.pastes.forget(&id, in_blob).await;
-            })
-            .await;
+        app.pastes.forget_all(&swept).await;
         total += n;
         if (n as i64) < batch {
             break;

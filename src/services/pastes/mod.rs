@@ -33,6 +33,7 @@ use super::cache::live_counts::LiveCounts;
 use super::cache::watchers::Watchers;
 use super::db::Db;
 use super::db::models::PasteMeta;
+use super::invalidations;
 use crate::auth::Auth;
 use crate::caller::Viewer;
 use crate::config::Config;
@@ -262,15 +263,30 @@ impl Pastes {
     }
 
     /// After a paste's row is gone: its object, its cache entries everywhere, its live
-    /// counter and watchers. Each step is idempotent; sweeps repeat what fails here.
+    /// counter and watchers. Each step is idempotent; sweeps repeat what fails here. Returns
+    /// once the caches are sure not to serve it (see `services::invalidations`), so a delete is
+    /// acknowledged only then.
     pub(crate) async fn forget(&self, id: &str, in_blob: bool) {
+        self.forget_all(&[(id.to_owned(), in_blob)]).await;
+    }
+
+    /// [`Pastes::forget`] for many pastes at once (the expiry sweep).
+    pub(crate) async fn forget_all(&self, gone: &[(String, bool)]) {
+        use futures_util::{StreamExt, stream};
         let this = &self.inner;
-        if in_blob {
-            self.remove_object(id).await;
+        stream::iter(gone.iter().filter(|(_, in_blob)| *in_blob))
+            .for_each_concurrent(16, |(id, _)| self.remove_object(id))
+            .await;
+        let ids: Vec<String> = gone.iter().map(|(id, _)| id.clone()).collect();
+        if !invalidations::deliver(&this.db, &this.cache, &ids).await {
+            // Recorded in Postgres (by the delete's own transaction): once this grace is over,
+            // every instance has read the record or stopped serving from its caches.
+            tokio::time::sleep(invalidations::DELIVERY_GRACE).await;
         }
-        this.cache.invalidate(id).await;
-        this.counts.forget(id).await;
-        this.watchers.end(id);
+        for id in &ids {
+            this.counts.forget(id).await;
+            this.watchers.end(id);
+        }
     }
 
     async fn remove_object(&self, id: &str) {
