@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use futures_util::Stream;
 use futures_util::stream;
 
@@ -20,6 +20,11 @@ use super::db::hourly_views as q;
 use super::pastes::Pastes;
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
+
+/// Statistics are asked for within these years (chrono's range ends far beyond; an hour near
+/// its end cannot even be rounded up).
+const EARLIEST_YEAR: i32 = 2000;
+const LATEST_YEAR: i32 = 9999;
 
 /// Longest range `pasteStats` answers in one call.
 pub const MAX_RANGE_HOURS: i64 = 24 * 62;
@@ -125,6 +130,12 @@ impl ViewStats {
     ) -> AppResult<Vec<HourlyViews>> {
         self.budgets.charge(caller, Operation::Stats).await?;
         self.pastes.lookup_meta(caller, id).await?;
+        let in_range = |t: DateTime<Utc>| (EARLIEST_YEAR..=LATEST_YEAR).contains(&t.year());
+        if !in_range(from) || !in_range(to) {
+            return Err(AppError::bad_input(format!(
+                "`from` and `to` must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+            )));
+        }
         let from_hour = from.timestamp().div_euclid(3600);
         let to_hour = (to.timestamp() + 3599).div_euclid(3600);
         if to_hour <= from_hour {
@@ -151,8 +162,11 @@ impl ViewStats {
             NaiveDate::from_ymd_opt(y, m + 1, 1)
         }
         .ok_or_else(bad)?;
+        if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&y) {
+            return Err(bad());
+        }
         let hour = |d: NaiveDate| {
-            Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            Utc.from_utc_datetime(&d.and_time(NaiveTime::MIN))
                 .timestamp()
                 / 3600
         };
@@ -170,9 +184,9 @@ impl ViewStats {
         let at = |h: i64| {
             Utc.timestamp_opt(h * 3600, 0)
                 .single()
-                .expect("hour in range")
+                .ok_or_else(|| AppError::bad_input("the range lies outside the calendar"))
         };
-        let (from, to) = (at(from_hour), at(to_hour));
+        let (from, to) = (at(from_hour)?, at(to_hour)?);
         let analytics = self
             .analytics
             .as_ref()
@@ -214,7 +228,12 @@ impl ViewStats {
         Ok(by_hour
             .into_iter()
             .filter(|(_, v)| *v > 0)
-            .map(|(h, views)| HourlyViews { hour: at(h), views })
+            .filter_map(|(h, views)| {
+                Some(HourlyViews {
+                    hour: at(h).ok()?,
+                    views,
+                })
+            })
             .collect())
     }
 }

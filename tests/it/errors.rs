@@ -224,7 +224,11 @@ async fn an_internal_failure_is_internal_server_error_without_details() {
         "UPDATE pastes SET body = '\\xdeadbeef' WHERE id = '{id}'"
     ))
     .await;
-    app.app.stores().cache.invalidate(std::slice::from_ref(&id)).await;
+    app.app
+        .stores()
+        .cache
+        .invalidate(std::slice::from_ref(&id))
+        .await;
     let fresh = TestApp::instance(&app.deployment, |_| {}).await;
     let r = fresh
         .gql(

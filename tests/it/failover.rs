@@ -449,7 +449,12 @@ async fn read_only_mode_idles_the_workers() {
             "UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = '{id}'"
         ))
         .await;
-    writer.app.stores().cache.invalidate(std::slice::from_ref(&id)).await;
+    writer
+        .app
+        .stores()
+        .cache
+        .invalidate(std::slice::from_ref(&id))
+        .await;
     tokio::spawn(pastebin::jobs::run(
         Arc::clone(&app.app),
         app.app.shutdown().clone(),

@@ -792,3 +792,35 @@ async fn a_delete_during_a_redis_stall_is_never_undone_by_a_cache() {
     .await;
     assert_eq!(c.raw(&id).await.status(), 404);
 }
+
+// --- 9. No panics on input, the right codes on races. --------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statistics_at_the_ends_of_the_calendar_are_bad_input_not_a_panic() {
+    let app = TestApp::spawn().await;
+    let (id, _) = app
+        .create_paste_with(None, json!({ "content": "x", "visibility": "PUBLIC" }))
+        .await;
+    let q = "query($id: ID!, $f: DateTime!, $t: DateTime!) { pasteStats(id: $id, from: $f, to: $t) { views } }";
+    for (from, to) in [
+        ("+262142-12-31T23:00:00Z", "+262142-12-31T23:59:59Z"),
+        ("-262143-01-01T00:00:00Z", "-262143-01-01T01:00:00Z"),
+        ("9999-12-31T22:00:00Z", "+10000-01-01T00:00:00Z"),
+    ] {
+        let r = app.gql(q, json!({ "id": id, "f": from, "t": to })).await;
+        assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{from}..{to}: {r}");
+    }
+    for period in ["262143-12", "-5-01", "99999-01"] {
+        let r = app
+            .http
+            .get(app.url(&format!(
+                "/api/v1/stats/hits?period={period}&shortlink={id}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{period}");
+    }
+    // The server still answers.
+    assert_eq!(app.raw(&id).await.status(), 200);
+}
