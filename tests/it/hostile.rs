@@ -824,3 +824,29 @@ async fn statistics_at_the_ends_of_the_calendar_are_bad_input_not_a_panic() {
     // The server still answers.
     assert_eq!(app.raw(&id).await.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn titles_that_reorder_or_hide_text_are_refused() {
+    let app = TestApp::spawn().await;
+    let create = "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { title } } }";
+    for title in [
+        "invoice\u{202E}fdp.exe",
+        "a\u{2067}b\u{2069}",
+        "pay\u{200B}pal",
+    ] {
+        let r = app
+            .gql(create, json!({ "i": { "content": "x", "title": title } }))
+            .await;
+        assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{title:?}: {r}");
+    }
+    let r = app
+        .gql(
+            create,
+            json!({ "i": { "content": "x", "title": "Café — ok" } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["createPaste"]["paste"]["title"], "Café — ok",
+        "{r}"
+    );
+}

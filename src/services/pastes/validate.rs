@@ -46,9 +46,9 @@ pub(super) fn new_paste(
                 "title must be at most {MAX_TITLE_LEN} characters"
             )));
         }
-        if t.chars().any(char::is_control) {
+        if t.chars().any(is_invisible) {
             return Err(AppError::bad_input(
-                "title must not contain control characters",
+                "title must not contain control, format or bidirectional characters",
             ));
         }
     }
@@ -100,6 +100,20 @@ pub(super) fn new_paste(
         ));
     }
     Ok(input)
+}
+
+/// Characters a title shown to other people must not carry: controls, and the Unicode format
+/// characters (category Cf) that reorder or hide text — bidirectional overrides and isolates
+/// (U+202A–202E, U+2066–2069), marks (U+200E, U+200F, U+061C), zero-width characters
+/// (U+200B–200D, U+2060, U+FEFF), soft hyphens, tags (U+E0000–E007F) and the like.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
+            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 fn clean_optional(s: Option<String>) -> Option<String> {
@@ -174,6 +188,36 @@ mod tests {
                 }
             )),
             "BAD_USER_INPUT"
+        );
+        for title in [
+            "evil\u{202E}gnp.exe",
+            "a\u{2066}b",
+            "zero\u{200B}width",
+            "bom\u{FEFF}",
+        ] {
+            assert_eq!(
+                code(new_paste(
+                    &c,
+                    &anon,
+                    NewPaste {
+                        title: Some(title.into()),
+                        ..input("x")
+                    }
+                )),
+                "BAD_USER_INPUT",
+                "{title:?}"
+            );
+        }
+        assert_eq!(
+            code(new_paste(
+                &c,
+                &anon,
+                NewPaste {
+                    title: Some("Ünïcödé títle — fine 🙂".into()),
+                    ..input("x")
+                }
+            )),
+            "OK"
         );
         assert_eq!(
             code(new_paste(
