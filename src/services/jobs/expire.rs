@@ -1,5 +1,5 @@
 //! Expiry sweep: deletes expired pastes (and `maxViews` pastes with no views left) in bounded
-//! batches on the primary, then their objects and cache entries. Reads never depend on it: an
+//! batches on the primary, then the objects of all their revisions and their cache entries. Reads never depend on it: an
 //! expired paste is refused on every path even before it is swept.
 
 use futures_util::{StreamExt, stream};
@@ -26,8 +26,8 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
             .await?;
         let n = swept.len();
         stream::iter(swept)
-            .for_each_concurrent(CLEANUP_CONCURRENCY, |(id, in_blob)| async move {
-                app.pastes.forget(&id, in_blob).await;
+            .for_each_concurrent(CLEANUP_CONCURRENCY, |(id, object_keys)| async move {
+                app.pastes.forget(&id, &object_keys).await;
             })
             .await;
         total += n;

@@ -4,17 +4,20 @@ use crate::caller::Viewer;
 use crate::config::LimitsConfig;
 use crate::error::{AppError, AppResult};
 
+use super::files::{self, Draft};
 use super::{NewPaste, Visibility};
 
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_LANGUAGE_LEN: usize = 32;
 pub const MAX_VIEWS_LIMIT: i32 = 1000;
 
+/// Checks a create; returns the input (title and language cleaned, body taken out) and its
+/// files.
 pub(super) fn new_paste(
     config: &LimitsConfig,
     viewer: &Viewer,
     mut input: NewPaste,
-) -> AppResult<NewPaste> {
+) -> AppResult<(NewPaste, Vec<Draft>)> {
     match viewer {
         Viewer::Anonymous if !config.allow_anonymous => {
             return Err(AppError::Unauthenticated("sign in to create pastes"));
@@ -26,42 +29,16 @@ pub(super) fn new_paste(
         }
         _ => {}
     }
-    if input.content.len() > config.max_bytes {
-        return Err(AppError::PayloadTooLarge {
-            limit: config.max_bytes,
-        });
-    }
-    if input.content.is_empty() {
-        return Err(AppError::bad_input("content must not be empty"));
-    }
-    if input.content.contains('\0') {
-        return Err(AppError::bad_input(
-            "content must be text (it contains NUL characters)",
-        ));
-    }
-    input.title = clean_optional(input.title);
-    if let Some(t) = &input.title {
-        if t.chars().count() > MAX_TITLE_LEN {
-            return Err(AppError::bad_input(format!(
-                "title must be at most {MAX_TITLE_LEN} characters"
-            )));
-        }
-        if t.chars().any(char::is_control) {
-            return Err(AppError::bad_input(
-                "title must not contain control characters",
-            ));
-        }
-    }
-    input.language = clean_optional(input.language).map(|l| l.to_ascii_lowercase());
-    if let Some(l) = &input.language
-        && (l.len() > MAX_LANGUAGE_LEN
-            || !l
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+#-_.".contains(&b)))
-    {
-        return Err(AppError::bad_input(format!(
-            "language must be at most {MAX_LANGUAGE_LEN} characters of a-z, 0-9, + # - _ ."
-        )));
+    input.title = clean_title(input.title)?;
+    input.language = clean_language(input.language)?;
+    let drafts = files::drafts(
+        config,
+        input.content.take(),
+        input.files.take(),
+        input.language.as_deref(),
+    )?;
+    if input.language.is_none() {
+        input.language = drafts[0].language.clone();
     }
     match input.expires_in {
         None if !config.allow_never_expire => {
@@ -99,11 +76,47 @@ pub(super) fn new_paste(
             "idempotencyKey must be 8 to 64 characters of A-Z, a-z, 0-9, - and _",
         ));
     }
-    Ok(input)
+    Ok((input, drafts))
 }
 
 fn clean_optional(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A title: trimmed (empty is none), at most [`MAX_TITLE_LEN`] characters, no control
+/// characters.
+pub(super) fn clean_title(title: Option<String>) -> AppResult<Option<String>> {
+    let title = clean_optional(title);
+    if let Some(t) = &title {
+        if t.chars().count() > MAX_TITLE_LEN {
+            return Err(AppError::bad_input(format!(
+                "title must be at most {MAX_TITLE_LEN} characters"
+            )));
+        }
+        if t.chars().any(char::is_control) {
+            return Err(AppError::bad_input(
+                "title must not contain control characters",
+            ));
+        }
+    }
+    Ok(title)
+}
+
+/// A language: trimmed and lowercased (empty is none), at most [`MAX_LANGUAGE_LEN`] characters
+/// of a-z, 0-9, + # - _ .
+pub(super) fn clean_language(language: Option<String>) -> AppResult<Option<String>> {
+    let language = clean_optional(language).map(|l| l.to_ascii_lowercase());
+    if let Some(l) = &language
+        && (l.len() > MAX_LANGUAGE_LEN
+            || !l
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+#-_.".contains(&b)))
+    {
+        return Err(AppError::bad_input(format!(
+            "language must be at most {MAX_LANGUAGE_LEN} characters of a-z, 0-9, + # - _ ."
+        )));
+    }
+    Ok(language)
 }
 
 #[cfg(test)]
@@ -117,7 +130,7 @@ mod tests {
         }
     }
 
-    fn code(r: AppResult<NewPaste>) -> &'static str {
+    fn code<T>(r: AppResult<T>) -> &'static str {
         r.err().map(|e| e.code().as_str()).unwrap_or("OK")
     }
 
