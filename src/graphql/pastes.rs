@@ -1,8 +1,6 @@
 //! Pastes: `paste`, `recentPastes`, `limits`, `createPaste`, `updatePaste`, `forkPaste`,
 //! `deletePaste`, `revealPaste`, and the `pasteRevisions` subscription.
 
-use std::sync::Arc;
-
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
@@ -64,7 +62,7 @@ pub struct PasteObject {
     origin: Origin,
     /// The paste with its content, once read (by `content` or `files { content }`): read once
     /// per object, so a query asking for both counts one view.
-    opened: Arc<OnceCell<Option<Paste>>>,
+    opened: OnceCell<Option<Paste>>,
 }
 
 impl PasteObject {
@@ -72,7 +70,7 @@ impl PasteObject {
         Self {
             paste,
             origin,
-            opened: Arc::new(OnceCell::new()),
+            opened: OnceCell::new(),
         }
     }
 
