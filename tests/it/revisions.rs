@@ -483,3 +483,60 @@ async fn the_history_is_bounded_in_revisions_and_in_bytes() {
         "{r}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_that_cannot_store_its_bodies_leaves_no_revision() {
+    use crate::cluster::{ChaosProxy, socket_of};
+    use crate::harness::env;
+    let s3 = ChaosProxy::start(socket_of(&env("PASTEBIN_S3_ENDPOINT"))).await;
+    let endpoint = format!("http://{}", s3.addr);
+    let app = TestApp::spawn_with(|c| {
+        c.object_store.s3_endpoint = endpoint.clone();
+        c.object_store.s3_timeout_ms = 2000;
+        c.object_store.inline_max = 1024;
+    })
+    .await;
+    let (id, token) = app.create_paste("small, inline").await;
+    s3.cut();
+    let large = "x".repeat(4096);
+    let r = edit(
+        &app,
+        None,
+        &id,
+        token.as_deref(),
+        json!({ "baseRevision": 1, "files": files(&[("small.txt", "still small"), ("large.txt", &large)]) }),
+    )
+    .await;
+    assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
+    let r = app
+        .gql(
+            "query($id: ID!) { paste(id: $id) { revision latestRevision content revisions { nodes { number } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let p = &r["data"]["paste"];
+    assert_eq!(
+        (p["revision"].clone(), p["latestRevision"].clone()),
+        (json!(1), json!(1)),
+        "{r}"
+    );
+    assert_eq!(p["content"], "small, inline");
+    assert_eq!(p["revisions"]["nodes"], json!([{ "number": 1 }]));
+    s3.restore();
+    let r = edit(
+        &app,
+        None,
+        &id,
+        token.as_deref(),
+        json!({ "baseRevision": 1, "files": files(&[("small.txt", "still small"), ("large.txt", &large)]) }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["updatePaste"]["revision"], 2,
+        "the same edit once the store is back: {r}"
+    );
+    assert_eq!(
+        r["data"]["updatePaste"]["files"][1]["content"],
+        large.as_str()
+    );
+}
