@@ -159,6 +159,23 @@ test('editing makes revision 2, shown as edited; the history shows the diff betw
   assert.deepEqual(problemsOf(page, reader), [])
 })
 
+test('an open paste page hears of a revision saved elsewhere', async () => {
+  const { createPaste } = await gql('mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } deleteToken } }', {
+    i: { content: 'first\n' },
+  })
+  const { id } = createPaste.paste
+  const page = await newPage(browser)
+  await page.goto(`/p/${id}`)
+  await page.locator('.views-live .live-dot:not(.off)').waitFor({ timeout: 10_000 })
+  await gql('mutation($id: ID!, $i: UpdatePasteInput!, $t: String) { updatePaste(id: $id, input: $i, deleteToken: $t) { revision } }', {
+    id,
+    t: createPaste.deleteToken,
+    i: { baseRevision: 1, content: 'second\n' },
+  })
+  await page.locator('[data-testid="newer-revision"]').getByText('Revision 2 was just saved').waitFor()
+  assert.deepEqual(problemsOf(page), [])
+})
+
 test('an edit from a stale revision is refused with the conflict explained', async () => {
   const { createPaste } = await gql('mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } deleteToken } }', {
     i: { content: 'base text\n' },
