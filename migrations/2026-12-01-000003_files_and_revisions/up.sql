@@ -10,7 +10,8 @@
 --   their legacy key `pastes/{id}`, recorded in the file row).
 -- Pastes created or edited by the new release keep their bodies in `paste_files` only
 -- (`pastes.body` NULL, `in_blob` false), which the previous release cannot read: during a
--- rolling update an old pod answers such a paste with an error until it is replaced.
+-- rolling update an old pod answers such a paste with an error until it is replaced. An old
+-- worker that deletes such a paste (expiry) leaves its objects to the orphan sweep.
 --
 -- CONTRACT step, NOT shipped yet (once no instance of the previous release runs): drop the
 -- trigger and its function, then `pastes.body` and `pastes.in_blob`.
