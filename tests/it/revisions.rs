@@ -342,6 +342,7 @@ async fn caches_etags_and_subscribers_of_every_instance_see_the_new_revision() {
         Some(Delivery::Data(json!({ "pasteRevisions": 1 })))
     );
 
+    let old = b.app.stores().cache.get_local(&id).unwrap();
     let r = edit(
         &a,
         None,
@@ -351,14 +352,17 @@ async fn caches_etags_and_subscribers_of_every_instance_see_the_new_revision() {
     )
     .await;
     assert_eq!(r["data"]["updatePaste"]["revision"], 2, "{r}");
-    // Redis holds no entry of the old revision the moment the edit is answered.
+    // Redis holds no entry of the old revision the moment the edit is answered, and a reader
+    // that loaded the old revision before the edit cannot put it back.
+    let c = TestApp::instance(&a.deployment, |_| {}).await;
+    let cache = &c.app.stores().cache;
+    assert!(cache.get(&id).await.is_none(), "the edit left a tombstone");
+    let compressed = pastebin::services::blob::codec::compress(&old.files[0].content.text).unwrap();
+    cache.fill(cache.ticket(), &old, &[compressed]).await;
+    cache.invalidate_local(&id);
     assert!(
-        a.app
-            .stores()
-            .cache
-            .get(&id)
-            .await
-            .is_none_or(|(p, _)| p.meta.row.revision == 2)
+        cache.get(&id).await.is_none(),
+        "a late fill of revision 1 is refused"
     );
     assert_eq!(
         a.raw(&id).await.text().await.unwrap(),
@@ -370,6 +374,15 @@ async fn caches_etags_and_subscribers_of_every_instance_see_the_new_revision() {
         Duration::from_secs(5),
         || async { b.read_paste(None, &id).await.as_deref() == Ok("second version") },
     )
+    .await;
+    // ...while the new revision is cached again at once (not only once the tombstone expires).
+    eventually("Redis holds revision 2", Duration::from_secs(5), || async {
+        cache.invalidate_local(&id);
+        cache
+            .get(&id)
+            .await
+            .is_some_and(|(p, _)| p.meta.row.revision == 2)
+    })
     .await;
     let r = b
         .http

@@ -5,8 +5,10 @@
 //!
 //! Paste cache: a weight-limited moka cache in process, in front of Redis (TTL).
 //! Invalidation after a delete:
-//! - Redis: the key is overwritten with a tombstone, and fills use `SET NX`, so a reader that
-//!   loaded the paste just before the delete cannot put it back.
+//! - Redis: the key is overwritten with a tombstone, and fills only write over nothing, so a
+//!   reader that loaded the paste just before the delete cannot put it back. An edit's
+//!   tombstone names the new revision (`R{n}`): a fill of that revision (or a later one) may
+//!   replace it, a fill of an older one may not, so an edited paste is cached again at once.
 //! - Other instances: a pub/sub message drops their in-process entry. An instance trusts its
 //!   in-process cache only while its pub/sub listener is subscribed (it clears the cache on
 //!   every (re)subscribe, since messages may have been missed); a fill that raced with an
@@ -44,6 +46,19 @@ const ENTRY_OVERHEAD: u32 = 512;
 
 const ENTRY_MAGIC: &[u8; 2] = b"P2";
 const TOMBSTONE: &[u8] = b"T";
+
+/// Stores an entry (ARGV[1], for ARGV[2] seconds) of revision ARGV[3] unless the key holds
+/// anything but an edit's tombstone of that revision or an earlier one.
+const FILL_SCRIPT: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current then
+  if string.sub(current, 1, 1) ~= 'R' then return 0 end
+  local edited = tonumber(string.sub(current, 2))
+  if not edited or edited > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"#;
 
 /// A paste's text and a strong validator of it, made once when the text is loaded.
 #[derive(Clone, Debug)]
@@ -157,6 +172,7 @@ pub struct PasteCache {
     /// Bumped by every invalidation; a fill that saw it change does not store.
     epoch: Arc<AtomicU64>,
     metrics: Arc<CacheMetrics>,
+    fill_script: Arc<::redis::Script>,
 }
 
 /// Taken before loading a paste from the database; hands the fill its staleness check.
@@ -181,6 +197,7 @@ impl PasteCache {
             local_trusted,
             epoch: Arc::new(AtomicU64::new(0)),
             metrics: Arc::new(CacheMetrics::new()),
+            fill_script: Arc::new(::redis::Script::new(FILL_SCRIPT)),
         }
     }
 
@@ -244,17 +261,18 @@ impl PasteCache {
         let key = self.redis.key(format_args!("paste:{}", entry.meta.row.id));
         let value = encode_entry(entry, compressed);
         let ttl = self.ttl.as_secs().max(1);
-        // NX: never overwrite a tombstone left by a concurrent delete.
+        let revision = entry.meta.row.revision;
+        // Never over a delete's tombstone, an older edit's entry or a newer edit's tombstone.
+        let script = Arc::clone(&self.fill_script);
         let _ = self
             .redis
             .run("cache_fill", move |mut c| async move {
-                ::redis::cmd("SET")
-                    .arg(&key)
+                script
+                    .key(&key)
                     .arg(value)
-                    .arg("EX")
                     .arg(ttl)
-                    .arg("NX")
-                    .query_async::<()>(&mut c)
+                    .arg(revision)
+                    .invoke_async::<i64>(&mut c)
                     .await
             })
             .await;
@@ -280,16 +298,19 @@ impl PasteCache {
 
     /// Forgets a paste everywhere: this process, Redis (tombstone), other processes (pub/sub).
     pub async fn invalidate(&self, id: &str) {
-        self.invalidate_with(id, id.to_owned()).await;
+        self.invalidate_with(id, TOMBSTONE.to_vec(), id.to_owned())
+            .await;
     }
 
     /// [`PasteCache::invalidate`] after an edit: the same, and the message tells the other
     /// processes the new revision (`"{id} {revision}"`) instead of the paste being gone.
     pub async fn invalidate_edited(&self, id: &str, revision: i32) {
-        self.invalidate_with(id, format!("{id} {revision}")).await;
+        let tombstone = format!("R{revision}").into_bytes();
+        self.invalidate_with(id, tombstone, format!("{id} {revision}"))
+            .await;
     }
 
-    async fn invalidate_with(&self, id: &str, message: String) {
+    async fn invalidate_with(&self, id: &str, tombstone: Vec<u8>, message: String) {
         self.invalidate_local(id);
         if !self.redis.is_configured() {
             return;
@@ -303,7 +324,7 @@ impl PasteCache {
                 ::redis::pipe()
                     .cmd("SET")
                     .arg(&key)
-                    .arg(TOMBSTONE)
+                    .arg(tombstone)
                     .arg("EX")
                     .arg(ttl)
                     .ignore()
