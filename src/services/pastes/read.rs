@@ -62,7 +62,7 @@ impl Pastes {
         number: i32,
         with_content: bool,
     ) -> AppResult<Paste> {
-        if number < 1 || number > current.revision() {
+        if number < 1 || number > current.latest_revision() {
             return Err(AppError::NotFound);
         }
         let id = current.id();
@@ -79,7 +79,7 @@ impl Pastes {
         row.file_count = rev.file_count;
         row.revision = number;
         row.edited_at = (number > 1).then_some(rev.created_at);
-        let latest = current.revision();
+        let latest = current.latest_revision();
         if !with_content || is_guarded(&meta) {
             return Ok(Paste::meta_only(meta).pinned(latest));
         }
