@@ -35,6 +35,13 @@ pub fn new_paste_id() -> String {
     random_base62(ID_LEN)
 }
 
+/// Object keys carry one of these per create, edit or fork attempt: 12 characters, 71 bits.
+pub const ATTEMPT_LEN: usize = 12;
+
+pub fn new_attempt() -> String {
+    random_base62(ATTEMPT_LEN)
+}
+
 /// base62 of a digest, for tokens derived from a secret.
 pub fn base62_of(bytes: &[u8], len: usize) -> String {
     bytes

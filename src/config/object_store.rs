@@ -43,7 +43,7 @@ pub struct ObjectStoreConfig {
     )]
     pub s3_secret_key: String,
 
-    /// Prefix of every object key (`{prefix}pastes/{id}`).
+    /// Prefix of every object key (`{prefix}pastes/{id}/{attempt}/{file}`).
     #[arg(long, env = "PASTEBIN_S3_PREFIX", default_value = "")]
     pub s3_prefix: String,
 

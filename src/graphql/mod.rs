@@ -32,7 +32,7 @@ pub struct Query(pastes::PasteQuery, users::UserQuery, views::StatsQuery);
 pub struct Mutation(pastes::PasteMutation, users::UserMutation);
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(views::ViewSubscription);
+pub struct Subscription(views::ViewSubscription, pastes::RevisionSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -1,12 +1,17 @@
-//! Pastes: `paste`, `recentPastes`, `limits`, `createPaste`, `deletePaste`, `revealPaste`.
+//! Pastes: `paste`, `recentPastes`, `limits`, `createPaste`, `updatePaste`, `forkPaste`,
+//! `deletePaste`, `revealPaste`, and the `pasteRevisions` subscription.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::OnceCell;
 
 use super::{app, caller};
 use crate::error::AppError;
-use crate::pastes::{self, Content, NewPaste, Page, Paste};
+use crate::pastes::{
+    self, Content, Edit, ForkOptions, NewFile, NewPaste, Page, Paste, PasteFile, Revision,
+};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(name = "Visibility")]
@@ -55,6 +60,61 @@ enum Origin {
 pub struct PasteObject {
     paste: Paste,
     origin: Origin,
+    /// The paste with its content, once read (by `content` or `files { content }`): read once
+    /// per object, so a query asking for both counts one view.
+    opened: OnceCell<Option<Paste>>,
+}
+
+impl PasteObject {
+    fn new(paste: Paste, origin: Origin) -> Self {
+        Self {
+            paste,
+            origin,
+            opened: OnceCell::new(),
+        }
+    }
+
+    async fn opened(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&Paste>> {
+        let opened = self
+            .opened
+            .get_or_try_init(|| async {
+                let pastes = app(ctx).pastes();
+                let caller = caller(ctx)?;
+                Ok::<_, async_graphql::Error>(match self.origin {
+                    Origin::Known => Some(self.paste.clone()),
+                    Origin::Found => pastes.open(caller, &self.paste).await?,
+                    Origin::Listed => pastes.open_listed(caller, &self.paste).await?,
+                })
+            })
+            .await?;
+        Ok(opened.as_ref())
+    }
+
+    /// `?rev=N` when this object shows an earlier revision.
+    fn pin(&self) -> String {
+        if self.paste.revision() == self.paste.latest_revision() {
+            String::new()
+        } else {
+            format!("?rev={}", self.paste.revision())
+        }
+    }
+}
+
+fn text(content: &Content) -> async_graphql::Result<String> {
+    Ok(String::from_utf8(content.text.to_vec()).map_err(AppError::internal)?)
+}
+
+/// A path segment with everything but unreserved characters percent-encoded.
+fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 #[Object(name = "Paste")]
@@ -72,12 +132,23 @@ impl PasteObject {
         )
     }
 
-    /// Raw text URL.
+    /// Raw text URL (of the first file; of the revision shown).
     async fn raw_url(&self, ctx: &Context<'_>) -> String {
         format!(
-            "{}/raw/{}",
+            "{}/raw/{}{}",
             app(ctx).config().server.base_url(),
-            self.paste.id()
+            self.paste.id(),
+            self.pin()
+        )
+    }
+
+    /// Every file of the revision shown, as one zip download.
+    async fn zip_url(&self, ctx: &Context<'_>) -> String {
+        format!(
+            "{}/zip/{}{}",
+            app(ctx).config().server.base_url(),
+            self.paste.id(),
+            self.pin()
         )
     }
 
@@ -85,7 +156,8 @@ impl PasteObject {
         self.paste.title()
     }
 
-    /// Syntax language hint, e.g. 'rust'; null = plain text.
+    /// Syntax language hint, e.g. 'rust'; null = plain text. With several files: the paste's
+    /// own, or its first file's.
     async fn language(&self) -> Option<&str> {
         self.paste.language()
     }
@@ -103,7 +175,7 @@ impl PasteObject {
         self.paste.expires_at()
     }
 
-    /// Size of the content in bytes (UTF-8).
+    /// Size of the content in bytes (UTF-8), all files together.
     async fn size_bytes(&self) -> i32 {
         self.paste.size_bytes()
     }
@@ -121,21 +193,117 @@ impl PasteObject {
         self.paste.remaining_views()
     }
 
-    /// The text. Reading it counts one view. Null for a burn-after-reading paste that has
-    /// not been revealed: the revealPaste mutation returns it once and deletes the paste. For
-    /// a maxViews paste, reading it spends one of the remaining views.
+    /// The text (of the first file: the whole text of a one-file paste; `files` has all).
+    /// Reading it counts one view. Null for a burn-after-reading paste that has not been
+    /// revealed: the revealPaste mutation returns it once and deletes the paste. For a
+    /// maxViews paste, reading it spends one of the remaining views.
     #[graphql(complexity = 5)]
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let pastes = app(ctx).pastes();
-        let caller = caller(ctx)?;
-        let content: Option<Content> = match self.origin {
-            Origin::Known => self.paste.content().cloned(),
-            Origin::Found => pastes.open(caller, &self.paste).await?,
-            Origin::Listed => pastes.open_listed(caller, &self.paste).await?,
+        match self.opened(ctx).await?.and_then(Paste::content) {
+            Some(c) => text(c).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The files of the revision shown, in order. Their `content` is read (and counted as one
+    /// view of the paste, as `content` is) only when asked for.
+    #[graphql(complexity = "5 * child_complexity")]
+    async fn files(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PasteFileObject>> {
+        let base = format!(
+            "{}/raw/{}/",
+            app(ctx).config().server.base_url(),
+            self.paste.id()
+        );
+        let pin = self.pin();
+        let files = if ctx.look_ahead().field("content").exists() {
+            match self.opened(ctx).await? {
+                Some(opened) => opened.files().unwrap_or_default(),
+                None => app(ctx).pastes().file_list(&self.paste).await?,
+            }
+        } else {
+            app(ctx).pastes().file_list(&self.paste).await?
         };
-        Ok(content
-            .map(|c| String::from_utf8(c.text.to_vec()).map_err(AppError::internal))
-            .transpose()?)
+        Ok(files
+            .into_iter()
+            .map(|file| PasteFileObject {
+                raw_url: format!("{base}{}{pin}", path_segment(file.name())),
+                file,
+            })
+            .collect())
+    }
+
+    async fn file_count(&self) -> i32 {
+        self.paste.file_count()
+    }
+
+    /// The number of the revision shown (1 for a paste never edited).
+    async fn revision(&self) -> i32 {
+        self.paste.revision()
+    }
+
+    /// The number of the paste's current revision.
+    async fn latest_revision(&self) -> i32 {
+        self.paste.latest_revision()
+    }
+
+    /// When the revision shown was made by an edit; null for revision 1.
+    async fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.paste.edited_at()
+    }
+
+    /// The paste's revisions, newest first (each with its time and what changed).
+    // One query of at most 100 small rows, with nothing costly below them: counted once.
+    #[graphql(complexity = "child_complexity + 1")]
+    async fn revisions(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<RevisionConnection> {
+        let before = match &after {
+            Some(cursor) => Some(
+                cursor
+                    .parse::<i32>()
+                    .map_err(|_| AppError::bad_input("invalid cursor"))?,
+            ),
+            None => None,
+        };
+        let page = app(ctx)
+            .pastes()
+            .revisions(
+                caller(ctx)?,
+                &self.paste,
+                first.unwrap_or(20).into(),
+                before,
+            )
+            .await?;
+        let mut c = Connection::new(after.is_some(), page.has_next);
+        c.edges.extend(
+            page.items
+                .into_iter()
+                .map(|r| Edge::new(r.number().to_string(), RevisionObject(r))),
+        );
+        Ok(c)
+    }
+
+    /// The paste this one was forked from; null when it is gone or not visible to you.
+    async fn forked_from(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PasteObject>> {
+        let Some(source) = self.paste.forked_from() else {
+            return Ok(None);
+        };
+        match app(ctx).pastes().find(caller(ctx)?, source).await {
+            Ok(paste) => Ok(Some(PasteObject::new(paste, Origin::Found))),
+            Err(AppError::NotFound) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// How many forks were made of this paste: for its owner; null for anyone else.
+    async fn fork_count(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        Ok(app(ctx)
+            .pastes()
+            .fork_count(caller(ctx)?, &self.paste)
+            .await?)
     }
 
     /// Live total of views.
@@ -148,26 +316,94 @@ impl PasteObject {
         self.paste.author()
     }
 
-    /// True when the signed-in viewer owns this paste (may delete it without a token).
+    /// True when the signed-in viewer owns this paste (may delete or edit it without a token).
     async fn viewer_is_owner(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
         Ok(self.paste.is_owned_by(&caller(ctx)?.viewer))
     }
 }
+
+/// One file of a paste.
+pub struct PasteFileObject {
+    file: PasteFile,
+    raw_url: String,
+}
+
+#[Object(name = "PasteFile")]
+impl PasteFileObject {
+    /// Unique within the paste (without regard to case).
+    async fn name(&self) -> &str {
+        self.file.name()
+    }
+
+    /// Syntax language hint (given, or detected from the name); null = plain text.
+    async fn language(&self) -> Option<&str> {
+        self.file.language()
+    }
+
+    /// Size of the text in bytes (UTF-8).
+    async fn size_bytes(&self) -> i32 {
+        self.file.size_bytes()
+    }
+
+    /// The text (see Paste.files for when it is read and counted).
+    #[graphql(complexity = 5)]
+    async fn content(&self) -> async_graphql::Result<Option<String>> {
+        self.file.content().map(text).transpose()
+    }
+
+    /// Raw text URL of this file (of the revision shown).
+    async fn raw_url(&self) -> &str {
+        &self.raw_url
+    }
+}
+
+/// One revision of a paste.
+pub struct RevisionObject(Revision);
+
+#[Object(name = "PasteRevision")]
+impl RevisionObject {
+    async fn number(&self) -> i32 {
+        self.0.number()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at()
+    }
+
+    async fn title(&self) -> Option<&str> {
+        self.0.title()
+    }
+
+    async fn language(&self) -> Option<&str> {
+        self.0.language()
+    }
+
+    async fn size_bytes(&self) -> i32 {
+        self.0.size_bytes()
+    }
+
+    async fn file_count(&self) -> i32 {
+        self.0.file_count()
+    }
+
+    /// What changed from the revision before, e.g. "Edited main.rs; added notes.md".
+    async fn summary(&self) -> &str {
+        self.0.summary()
+    }
+}
+
+pub type RevisionConnection = Connection<String, RevisionObject>;
 
 pub type PasteConnection = Connection<String, PasteObject>;
 
 /// One page of pastes as a connection.
 pub(super) fn connection(page: Page, has_previous: bool) -> PasteConnection {
     let mut c = Connection::new(has_previous, page.has_next);
-    c.edges.extend(page.items.into_iter().map(|paste| {
-        Edge::new(
-            paste.cursor(),
-            PasteObject {
-                paste,
-                origin: Origin::Listed,
-            },
-        )
-    }));
+    c.edges.extend(
+        page.items
+            .into_iter()
+            .map(|paste| Edge::new(paste.cursor(), PasteObject::new(paste, Origin::Listed))),
+    );
     c
 }
 
@@ -185,6 +421,12 @@ pub struct Limits {
     allow_anonymous: bool,
     /// Largest maxViews.
     max_views_limit: i32,
+    /// Most files in one paste.
+    max_files: i32,
+    /// Longest file name, in characters.
+    max_file_name_length: i32,
+    /// Most revisions a paste keeps (an edit beyond is refused).
+    max_revisions: i32,
     /// Whether the server refuses writes right now (read-only mode).
     read_only: bool,
 }
@@ -194,20 +436,22 @@ pub struct PasteQuery;
 
 #[Object]
 impl PasteQuery {
-    /// A paste by id. NOT_FOUND for unknown, expired, deleted, or private-and-not-yours.
-    async fn paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PasteObject>> {
+    /// A paste by id, as of `revision` (default: the current one). NOT_FOUND for unknown,
+    /// expired, deleted, or private-and-not-yours, and for a revision it does not have.
+    async fn paste(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        revision: Option<i32>,
+    ) -> async_graphql::Result<Option<PasteObject>> {
         let pastes = app(ctx).pastes();
         let caller = caller(ctx)?;
         // Only a reader of the content pays for loading it.
-        let paste = if ctx.look_ahead().field("content").exists() {
-            pastes.find_with_content(caller, &id).await?
-        } else {
-            pastes.find(caller, &id).await?
-        };
-        Ok(Some(PasteObject {
-            paste,
-            origin: Origin::Found,
-        }))
+        let look = ctx.look_ahead();
+        let with_content =
+            look.field("content").exists() || look.field("files").field("content").exists();
+        let paste = pastes.find_at(caller, &id, revision, with_content).await?;
+        Ok(Some(PasteObject::new(paste, Origin::Found)))
     }
 
     /// Public pastes, newest first.
@@ -235,15 +479,44 @@ impl PasteQuery {
             allow_never_expire: c.limits.allow_never_expire,
             allow_anonymous: c.limits.allow_anonymous,
             max_views_limit: pastes::MAX_VIEWS_LIMIT,
+            max_files: pastes::MAX_FILES as i32,
+            max_file_name_length: pastes::MAX_FILE_NAME_LEN as i32,
+            max_revisions: pastes::MAX_REVISIONS as i32,
             read_only: c.server.read_only,
         }
     }
 }
 
+/// One file of a paste.
+#[derive(InputObject)]
+pub struct FileInput {
+    /// 1-128 characters; no / or \\, no control or invisible formatting characters; unique
+    /// within the paste without regard to case.
+    name: String,
+    content: String,
+    /// Null: detected from the name (plain text when it says nothing).
+    language: Option<String>,
+}
+
+impl From<FileInput> for NewFile {
+    fn from(f: FileInput) -> Self {
+        Self {
+            name: f.name,
+            content: f.content,
+            language: f.language,
+        }
+    }
+}
+
+/// A new paste. Give exactly one of `content` (a one-file paste) and `files`.
 #[derive(InputObject)]
 pub struct CreatePasteInput {
-    content: String,
+    /// The text of a one-file paste (its file is named after the language, e.g. paste.rs).
+    content: Option<String>,
+    /// 1-20 files; the size limit applies to their total.
+    files: Option<Vec<FileInput>>,
     title: Option<String>,
+    /// With files: null = the first file's.
     language: Option<String>,
     /// Seconds until the paste expires; null = never.
     expires_in: Option<i64>,
@@ -262,6 +535,9 @@ impl From<CreatePasteInput> for NewPaste {
     fn from(input: CreatePasteInput) -> Self {
         Self {
             content: input.content,
+            files: input
+                .files
+                .map(|files| files.into_iter().map(NewFile::from).collect()),
             title: input.title,
             language: input.language,
             expires_in: input.expires_in,
@@ -269,6 +545,33 @@ impl From<CreatePasteInput> for NewPaste {
             burn_after_reading: input.burn_after_reading,
             max_views: input.max_views,
             idempotency_key: input.idempotency_key,
+        }
+    }
+}
+
+/// A new revision of a paste: its whole title, language and files (what is left out is gone
+/// from the new revision). Give exactly one of `content` and `files`.
+#[derive(InputObject)]
+pub struct UpdatePasteInput {
+    /// The revision this edit starts from (Paste.revision as you read it). When the paste has
+    /// a newer one, the edit is refused with CONFLICT.
+    base_revision: i32,
+    title: Option<String>,
+    language: Option<String>,
+    content: Option<String>,
+    files: Option<Vec<FileInput>>,
+}
+
+impl From<UpdatePasteInput> for Edit {
+    fn from(input: UpdatePasteInput) -> Self {
+        Self {
+            base_revision: input.base_revision,
+            title: input.title,
+            language: input.language,
+            content: input.content,
+            files: input
+                .files
+                .map(|files| files.into_iter().map(NewFile::from).collect()),
         }
     }
 }
@@ -292,10 +595,47 @@ impl PasteMutation {
     ) -> async_graphql::Result<CreatePastePayload> {
         let created = app(ctx).pastes().create(caller(ctx)?, input.into()).await?;
         Ok(CreatePastePayload {
-            paste: PasteObject {
-                paste: created.paste,
-                origin: Origin::Known,
-            },
+            paste: PasteObject::new(created.paste, Origin::Known),
+            delete_token: created.delete_token,
+        })
+    }
+
+    /// A new revision of a paste: for its owner, or (anonymous pastes) the holder of its delete
+    /// token. CONFLICT when `input.baseRevision` is no longer the current revision; FORBIDDEN for
+    /// burn-after-reading and maxViews pastes. Returns the paste at its new revision.
+    async fn update_paste(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdatePasteInput,
+        delete_token: Option<String>,
+    ) -> async_graphql::Result<PasteObject> {
+        let paste = app(ctx)
+            .pastes()
+            .edit(caller(ctx)?, &id, delete_token.as_deref(), input.into())
+            .await?;
+        Ok(PasteObject::new(paste, Origin::Known))
+    }
+
+    /// A new paste of yours copied from a paste you can read (of `revision`, default the
+    /// current one), linked to it (Paste.forkedFrom). The create rules apply: an anonymous fork
+    /// gets a delete token. FORBIDDEN for burn-after-reading and maxViews pastes.
+    async fn fork_paste(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        revision: Option<i32>,
+        #[graphql(desc = "Null: UNLISTED.")] visibility: Option<GqlVisibility>,
+        #[graphql(desc = "Seconds until the fork expires; null = never.")] expires_in: Option<i64>,
+    ) -> async_graphql::Result<CreatePastePayload> {
+        let options = ForkOptions {
+            revision,
+            visibility: visibility.unwrap_or(GqlVisibility::Unlisted).into(),
+            expires_in,
+        };
+        let created = app(ctx).pastes().fork(caller(ctx)?, &id, options).await?;
+        Ok(CreatePastePayload {
+            paste: PasteObject::new(created.paste, Origin::Known),
             delete_token: created.delete_token,
         })
     }
@@ -317,9 +657,22 @@ impl PasteMutation {
     /// Reads a burn-after-reading paste once: returns it with its content, then it is gone.
     async fn reveal_paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PasteObject> {
         let paste = app(ctx).pastes().reveal(caller(ctx)?, &id).await?;
-        Ok(PasteObject {
-            paste,
-            origin: Origin::Known,
-        })
+        Ok(PasteObject::new(paste, Origin::Known))
+    }
+}
+
+#[derive(Default)]
+pub struct RevisionSubscription;
+
+#[Subscription]
+impl RevisionSubscription {
+    /// The paste's current revision number now, then each new one as it is made (on any
+    /// instance). Ends when the paste is deleted, burned or expires.
+    async fn paste_revisions(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = i32> + use<>> {
+        Ok(app(ctx).pastes().watch_revisions(caller(ctx)?, &id).await?)
     }
 }

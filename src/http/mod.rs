@@ -6,9 +6,11 @@
 //! | `POST /` | create from a raw body (`curl --data-binary @file`), answers the URL |
 //! | `GET /graphql` / `POST /graphql` / `GET /graphql/ws` | GraphiQL / queries / subscriptions |
 //! | `GET /raw/{id}` / `POST /raw/{id}` | raw text / reveal a burn-after-reading paste |
+//! | `GET /raw/{id}/{filename}`, `GET /zip/{id}` | one file / every file as a zip (`?rev=N` pins a revision, on `/raw/{id}` too) |
 //! | `/api/v1/paste`, `/api/v1/stats/hits` | the seed's REST API |
 //! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
 
+mod archive;
 mod body;
 mod gql_request;
 mod graphql;
@@ -115,6 +117,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get_service(web.clone()).post(raw::create_from_body))
         .route("/graphql/ws", get(ws::subscriptions))
         .route("/raw/{id}", get(raw::get_raw).post(raw::reveal_raw))
+        .route("/raw/{id}/{filename}", get(raw::get_raw_file))
+        .route("/zip/{id}", get(raw::get_zip))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api);

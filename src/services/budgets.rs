@@ -8,7 +8,9 @@
 //! | a page of a listing | read | 1, plus 1 per listed paste whose content is read |
 //! | statistics (`pasteStats`, REST hits) | read | 1 |
 //! | subscribe to a live view count | read | 1 |
-//! | create (GraphQL, `POST /`, REST), delete | create | 1 |
+//! | create (GraphQL, `POST /`, REST), delete, edit, fork | create | 1 |
+//! | a page of a paste's revisions | read | 1 |
+//! | subscribe to a paste's revisions | read | 1 |
 //! | register, login | auth | 1 |
 //! | login from an address that never signed in to the account | per username | 1 |
 //!
@@ -39,6 +41,10 @@ pub enum Operation {
     Subscribe,
     Create,
     Delete,
+    /// A new revision of a paste.
+    Edit,
+    /// A copy of a paste as a new paste.
+    Fork,
     /// Registering or logging in.
     SignIn,
 }
@@ -50,7 +56,7 @@ impl Operation {
             Self::Read | Self::ListPage | Self::ListedContent | Self::Stats | Self::Subscribe => {
                 (Budget::Read, 1)
             }
-            Self::Create | Self::Delete => (Budget::Create, 1),
+            Self::Create | Self::Delete | Self::Edit | Self::Fork => (Budget::Create, 1),
             Self::SignIn => (Budget::Auth, 1),
         }
     }

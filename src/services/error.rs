@@ -29,6 +29,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     NotFound,
+    /// The write starts from a state that is no longer current (an edit of an older revision).
+    Conflict,
     PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::Unauthenticated => "UNAUTHENTICATED",
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
+            Self::Conflict => "CONFLICT",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::RateLimited => "RATE_LIMITED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -55,6 +58,7 @@ impl ErrorCode {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -73,8 +77,14 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// The write starts from a state that is no longer current; the message says which.
+    #[error("{0}")]
+    Conflict(String),
     #[error("content is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// Over a size limit other than the paste's own (the message says which).
+    #[error("{0}")]
+    TooLarge(String),
     #[error("too many requests; retry in {retry_after} s")]
     RateLimited { retry_after: u64 },
     /// Retryable: no primary (failover, read-only mode), a store is down, or a timeout.
@@ -119,7 +129,8 @@ impl AppError {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
-            Self::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::PayloadTooLarge { .. } | Self::TooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::Unavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
@@ -237,6 +248,14 @@ mod tests {
         // async-graphql's conversion keeps the error as its source and Display as message.
         let gql: async_graphql::Error = e.into();
         assert_eq!(gql.message, "internal error");
+    }
+
+    #[test]
+    fn a_conflict_is_409_with_its_own_code() {
+        let e = AppError::Conflict("the paste changed since revision 1".into());
+        assert_eq!(e.code().as_str(), "CONFLICT");
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Deletes are never undone by a cache, even when Redis cannot be told at once.
 //!
-//! A paste that leaves (deleted, burned, expired, used up) is recorded in
-//! `pending_invalidations` by a trigger, in the transaction that removes it. The instance that
+//! A paste that leaves (deleted, burned, expired, used up) or moves to a new revision (an edit)
+//! is recorded in `pending_invalidations` by a trigger, in the transaction that changes it. The instance that
 //! removed it then delivers the invalidation to Redis (tombstones, pub/sub) and deletes the
 //! record. Every instance reads the pending records every [`POLL`] (from the replica, or the
 //! primary): it serves none of those ids from a cache, and nothing from a cache when it could
@@ -47,6 +47,44 @@ pub(super) async fn deliver(db: &Db, cache: &PasteCache, ids: &[String]) -> bool
     true
 }
 
+/// Delivers the invalidation of an edit (its tombstone and message name the new revision).
+/// Returns whether Redis took it.
+pub(super) async fn deliver_edited(db: &Db, cache: &PasteCache, id: &str, revision: i32) -> bool {
+    let started = Utc::now();
+    if !cache.invalidate_edited(id, revision).await {
+        metrics::counter!("pastebin_invalidations_deferred_total").increment(1);
+        return false;
+    }
+    let ids = [id.to_owned()];
+    let _ = db
+        .write(async |c| q::delivered(c, &ids, started).await)
+        .await;
+    true
+}
+
+/// Delivers records an instance left behind: as an edit for a paste that still exists (its
+/// current revision), as a delete otherwise.
+async fn deliver_left_behind(db: &Db, cache: &PasteCache, ids: Vec<String>) {
+    let ids_ref = &ids;
+    let Ok(live) = db
+        .read_prefer_primary(async |c| q::revisions_of(c, ids_ref).await)
+        .await
+    else {
+        return;
+    };
+    let gone: Vec<String> = ids
+        .iter()
+        .filter(|id| !live.iter().any(|(l, _)| l == *id))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        deliver(db, cache, &gone).await;
+    }
+    for (id, revision) in &live {
+        deliver_edited(db, cache, id, *revision).await;
+    }
+}
+
 /// Reads the pending invalidations every [`POLL`] until shutdown, and retries old ones.
 pub(super) fn spawn_poller(db: Db, cache: PasteCache, shutdown: CancellationToken) {
     tokio::spawn(async move {
@@ -70,7 +108,7 @@ pub(super) fn spawn_poller(db: Db, cache: PasteCache, shutdown: CancellationToke
                         .map(|(id, _)| id)
                         .collect();
                     if !stale.is_empty() && !db.read_only() {
-                        deliver(&db, &cache, &stale).await;
+                        deliver_left_behind(&db, &cache, stale).await;
                     }
                 }
                 Err(e) => {

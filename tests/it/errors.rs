@@ -221,7 +221,7 @@ async fn an_internal_failure_is_internal_server_error_without_details() {
     let (id, _) = app.create_paste("will be corrupted").await;
     // A corrupt stored body (cannot happen through the API).
     app.sql(&format!(
-        "UPDATE pastes SET body = '\\xdeadbeef' WHERE id = '{id}'"
+        "UPDATE paste_files SET body = '\\xdeadbeef' WHERE paste_id = '{id}'"
     ))
     .await;
     app.app

@@ -111,11 +111,12 @@ async fn orphan_objects_older_than_the_grace_period_are_removed() {
     })
     .await;
     let (id, _) = app.create_paste("has a row").await;
-    // An object without a row: a crash between the upload and the INSERT.
+    // An object without a row: a crash between the upload and the INSERT (a key of the
+    // format from before files and revisions).
     app.app
         .stores()
         .blobs
-        .put("Orphan0001", b"whatever")
+        .put("pastes/Orphan0001", b"whatever")
         .await
         .unwrap();
     // Object times have a resolution of a second: the orphan is past the grace period (0 s)
@@ -495,4 +496,117 @@ async fn a_private_paste_view_count_is_refused_to_a_stranger() {
     );
     let mut mine = app.subscribe(Some(&owner), q, json!({ "id": id })).await;
     assert!(mine.next_count(Duration::from_secs(5)).await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeps_remove_every_revisions_objects_and_only_objects_without_a_row() {
+    use crate::revisions::{edit, objects_of};
+    use pastebin::services::blob::file_key;
+    let app = TestApp::spawn_with(|c| {
+        c.object_store.inline_max = 0;
+        c.jobs.orphan_grace_secs = 0;
+    })
+    .await;
+    let (id, token) = app.create_paste("revision one").await;
+    let r = edit(
+        &app,
+        None,
+        &id,
+        token.as_deref(),
+        json!({ "baseRevision": 1, "content": "revision two" }),
+    )
+    .await;
+    assert_eq!(r["data"]["updatePaste"]["revision"], 2, "{r}");
+    assert_eq!(objects_of(&app, &id).await.len(), 2);
+
+    // An attempt that lost its id to this paste (or failed) wrote under its own key: it never
+    // touched this paste's objects, and the sweep removes it alone. Keys it cannot read stay.
+    let blobs = &app.app.stores().blobs;
+    let losing = file_key(&id, "LostAttempt1", 0);
+    blobs.put(&losing, b"another attempt's body").await.unwrap();
+    let stray = format!("pastes/{id}/not/a/key");
+    blobs.put(&stray, b"not ours").await.unwrap();
+    eventually(
+        "the sweep removes the losing attempt's object",
+        Duration::from_secs(10),
+        || async {
+            jobs::orphans::sweep(&app.app).await.unwrap();
+            !blobs.exists_key(&losing).await.unwrap()
+        },
+    )
+    .await;
+    assert!(
+        blobs.exists_key(&stray).await.unwrap(),
+        "keys it cannot parse are left alone"
+    );
+    blobs.delete(&stray).await.unwrap();
+    assert_eq!(
+        objects_of(&app, &id).await.len(),
+        2,
+        "the paste's own objects stay"
+    );
+    assert_eq!(app.read_paste(None, &id).await.unwrap(), "revision two");
+    let r = app
+        .http
+        .get(app.url(&format!("/raw/{id}?rev=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "revision one");
+
+    // Expiry removes every revision's objects.
+    app.sql(&format!(
+        "UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = '{id}'"
+    ))
+    .await;
+    assert_eq!(jobs::expire::sweep(&app.app).await.unwrap(), 1);
+    assert!(objects_of(&app, &id).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pastes_written_by_the_previous_release_read_as_revision_one() {
+    let app = TestApp::spawn().await;
+    // What the previous release inserts: the body in the row (inline), or an object under the
+    // legacy key.
+    let inline = pastebin::services::blob::codec::compress(b"old and inline").unwrap();
+    app.sql(&format!(
+        "INSERT INTO pastes (id, visibility, language, size_bytes, content_sha256, body, in_blob) \
+         VALUES ('LegacyIn01', 1, 'rust', 14, '\\x01', '\\x{}', false), \
+                ('LegacyOb01', 1, NULL, 14, '\\x02', NULL, true)",
+        hex::encode(&inline)
+    ))
+    .await;
+    let object = pastebin::services::blob::codec::compress(b"old and object").unwrap();
+    app.app
+        .stores()
+        .blobs
+        .put("pastes/LegacyOb01", &object)
+        .await
+        .unwrap();
+    let q = "query($id: ID!) { paste(id: $id) { revision content files { name language } revisions { nodes { number summary } } } }";
+    let r = app.gql(q, json!({ "id": "LegacyIn01" })).await;
+    let p = &r["data"]["paste"];
+    assert_eq!(p["content"], "old and inline", "{r}");
+    assert_eq!(
+        p["files"],
+        json!([{ "name": "paste.rs", "language": "rust" }])
+    );
+    assert_eq!(
+        p["revisions"]["nodes"],
+        json!([{ "number": 1, "summary": "Created" }])
+    );
+    let r = app.gql(q, json!({ "id": "LegacyOb01" })).await;
+    assert_eq!(r["data"]["paste"]["content"], "old and object", "{r}");
+    // Deleting it removes the legacy object too.
+    app.sql("UPDATE pastes SET expires_at = now() - interval '1 minute' WHERE id = 'LegacyOb01'")
+        .await;
+    jobs::expire::sweep(&app.app).await.unwrap();
+    assert!(
+        !app.app
+            .stores()
+            .blobs
+            .exists_key("pastes/LegacyOb01")
+            .await
+            .unwrap()
+    );
 }

@@ -43,11 +43,23 @@ async fn metadata_reads_load_no_body(inline_max: usize) {
 
     let r = reader
         .gql(
-            "query($id: ID!) { paste(id: $id) { id title views sizeBytes } }",
+            "query($id: ID!) { paste(id: $id) { id title views sizeBytes fileCount revision latestRevision editedAt forkCount \
+             files { name language sizeBytes rawUrl } revisions { nodes { number summary } } } }",
             json!({ "id": id }),
         )
         .await;
     assert_eq!(r["data"]["paste"]["title"], "t", "{r}");
+    assert_eq!(r["data"]["paste"]["files"][0]["name"], "paste.txt", "{r}");
+    let r = reader
+        .gql(
+            "query($id: ID!) { paste(id: $id, revision: 1) { title files { name } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["paste"]["title"], "t",
+        "an earlier revision's metadata: {r}"
+    );
     let now = chrono::Utc::now();
     let r = reader
         .gql(

@@ -6,6 +6,8 @@ import NewPaste from './views/NewPaste.vue'
 const routes = [
   { path: '/', name: 'new', component: NewPaste, meta: { title: 'New paste' } },
   { path: '/p/:id', name: 'paste', component: () => import('./views/PasteView.vue'), meta: { title: 'Paste' } },
+  { path: '/p/:id/edit', name: 'edit', component: () => import('./views/EditPaste.vue'), meta: { title: 'Edit paste' } },
+  { path: '/p/:id/history', name: 'history', component: () => import('./views/PasteHistory.vue'), meta: { title: 'History' } },
   { path: '/recent', name: 'recent', component: () => import('./views/RecentPastes.vue'), meta: { title: 'Recent pastes' } },
   { path: '/login', name: 'login', component: () => import('./views/AuthForm.vue'), props: { mode: 'login' }, meta: { title: 'Sign in', guestOnly: true } },
   { path: '/register', name: 'register', component: () => import('./views/AuthForm.vue'), props: { mode: 'register' }, meta: { title: 'Sign up', guestOnly: true } },

@@ -1,8 +1,13 @@
 //! Paste bodies in the object store (S3 or any S3-compatible server). rust-s3 lives here only.
 //!
-//! Keys are `{prefix}pastes/{id}`; objects hold the zstd body. Whether a body goes inline
-//! (Postgres) or here is decided by [`Blobs::placement`]. Every request is counted in
-//! `pastebin_object_store_requests_total{op}`.
+//! Keys are per attempt and per file: `{prefix}pastes/{id}/{attempt}/{position}`, where
+//! `attempt` is a random token drawn for each create, edit or fork attempt and `position` the
+//! file's place in its revision. The key (without the deployment's prefix) is recorded in the
+//! file's row and never written twice, so an attempt that loses an id collision, or fails, can
+//! only ever remove its own objects. Pastes from before files and revisions keep their legacy
+//! key `{prefix}pastes/{id}`. [`parse_key`] reads both, for the orphan sweep. Objects hold the
+//! zstd body. Whether a body goes inline (Postgres) or here is decided by [`Blobs::placement`].
+//! Every request is counted in `pastebin_object_store_requests_total{op}`.
 
 pub mod codec;
 
@@ -44,8 +49,49 @@ impl From<S3Error> for BlobError {
 /// An object in the store, as the orphan sweep sees it.
 #[derive(Clone, Debug)]
 pub struct StoredObject {
-    pub paste_id: String,
+    /// The key below the deployment's prefix (what file rows record).
+    pub key: String,
     pub last_modified: Option<DateTime<Utc>>,
+}
+
+/// The key of one file's body written by one attempt (below the deployment's prefix).
+pub fn file_key(paste_id: &str, attempt: &str, position: usize) -> String {
+    format!("pastes/{paste_id}/{attempt}/{position}")
+}
+
+/// What a key below the deployment's prefix names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParsedKey<'a> {
+    /// `pastes/{id}/{attempt}/{position}`.
+    File {
+        paste_id: &'a str,
+        attempt: &'a str,
+        position: u16,
+    },
+    /// `pastes/{id}`: a body from before files and revisions.
+    Legacy { paste_id: &'a str },
+}
+
+/// Reads a key written by [`file_key`] (or a legacy one); `None` for anything else, which the
+/// orphan sweep leaves alone.
+pub fn parse_key(key: &str) -> Option<ParsedKey<'_>> {
+    let rest = key.strip_prefix("pastes/")?;
+    let token =
+        |s: &str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let mut parts = rest.split('/');
+    let paste_id = parts.next().filter(|s| token(s))?;
+    match (parts.next(), parts.next(), parts.next()) {
+        (None, _, _) => Some(ParsedKey::Legacy { paste_id }),
+        (Some(attempt), Some(position), None) if token(attempt) => Some(ParsedKey::File {
+            paste_id,
+            attempt,
+            position: position
+                .parse()
+                .ok()
+                .filter(|_| position.bytes().all(|b| b.is_ascii_digit()))?,
+        }),
+        _ => None,
+    }
 }
 
 fn count(op: &'static str) {
@@ -114,44 +160,64 @@ impl Blobs {
         self.bucket.as_deref().ok_or(BlobError::NotConfigured)
     }
 
-    fn key(&self, id: &str) -> String {
-        format!("{}pastes/{id}", self.prefix)
+    fn full_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
     }
 
-    #[tracing::instrument(skip_all, fields(paste.id = %id, bytes = compressed.len()))]
-    pub async fn put(&self, id: &str, compressed: &[u8]) -> Result<(), BlobError> {
+    /// Writes the object of `key` (below the prefix; see [`file_key`]).
+    #[tracing::instrument(skip_all, fields(key = %key, bytes = compressed.len()))]
+    pub async fn put(&self, key: &str, compressed: &[u8]) -> Result<(), BlobError> {
         count("put");
         self.bucket()?
-            .put_object_with_content_type(self.key(id), compressed, "application/zstd")
+            .put_object_with_content_type(self.full_key(key), compressed, "application/zstd")
             .await?;
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(paste.id = %id))]
-    pub async fn get(&self, id: &str) -> Result<Vec<u8>, BlobError> {
+    #[tracing::instrument(skip_all, fields(key = %key))]
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
         count("get");
-        let response = self.bucket()?.get_object(self.key(id)).await?;
+        let response = self.bucket()?.get_object(self.full_key(key)).await?;
         Ok(response.to_vec())
     }
 
     /// Deletes an object; a missing object is not an error (deletes are retried by sweeps).
-    #[tracing::instrument(skip_all, fields(paste.id = %id))]
-    pub async fn delete(&self, id: &str) -> Result<(), BlobError> {
+    #[tracing::instrument(skip_all, fields(key = %key))]
+    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
         count("delete");
-        match self.bucket()?.delete_object(self.key(id)).await {
+        match self.bucket()?.delete_object(self.full_key(key)).await {
             Ok(_) | Err(S3Error::HttpFailWithBody(404, _)) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Whether an object exists (tests and the orphan sweep).
-    pub async fn exists(&self, id: &str) -> Result<bool, BlobError> {
+    /// Whether the object of `key` exists.
+    pub async fn exists_key(&self, key: &str) -> Result<bool, BlobError> {
         count("head");
-        match self.bucket()?.head_object(self.key(id)).await {
+        match self.bucket()?.head_object(self.full_key(key)).await {
             Ok(_) => Ok(true),
             Err(S3Error::HttpFailWithBody(404, _)) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Whether any object of a paste exists, under either key format (tests and tools).
+    pub async fn exists(&self, paste_id: &str) -> Result<bool, BlobError> {
+        if self.exists_key(&format!("pastes/{paste_id}")).await? {
+            return Ok(true);
+        }
+        count("list");
+        let (page, _) = self
+            .bucket()?
+            .list_page(
+                self.full_key(&format!("pastes/{paste_id}/")),
+                None,
+                None,
+                None,
+                Some(1),
+            )
+            .await?;
+        Ok(!page.contents.is_empty())
     }
 
     /// One page of objects under this deployment's prefix, and the token for the next page.
@@ -161,23 +227,20 @@ impl Blobs {
         max_keys: usize,
     ) -> Result<(Vec<StoredObject>, Option<String>), BlobError> {
         count("list");
-        let prefix = format!("{}pastes/", self.prefix);
+        let prefix = self.full_key("pastes/");
         let (page, _) = self
             .bucket()?
-            .list_page(prefix.clone(), None, continuation, None, Some(max_keys))
+            .list_page(prefix, None, continuation, None, Some(max_keys))
             .await?;
         let objects = page
             .contents
             .into_iter()
             .filter_map(|o| {
-                let paste_id = o.key.strip_prefix(&prefix)?.to_owned();
+                let key = o.key.strip_prefix(&self.prefix)?.to_owned();
                 let last_modified = DateTime::parse_from_rfc3339(&o.last_modified)
                     .ok()
                     .map(|t| t.with_timezone(&Utc));
-                Some(StoredObject {
-                    paste_id,
-                    last_modified,
-                })
+                Some(StoredObject { key, last_modified })
             })
             .collect();
         Ok((objects, page.next_continuation_token))
@@ -191,5 +254,43 @@ impl Blobs {
             tokio::time::timeout(Duration::from_secs(2), probe).await,
             Ok(Ok(_)) | Ok(Err(S3Error::HttpFailWithBody(404, _)))
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_anything_else_is_left_alone() {
+        let key = file_key("Ab3dE9xYz1", "q7Rt2Kx9", 12);
+        assert_eq!(key, "pastes/Ab3dE9xYz1/q7Rt2Kx9/12");
+        assert_eq!(
+            parse_key(&key),
+            Some(ParsedKey::File {
+                paste_id: "Ab3dE9xYz1",
+                attempt: "q7Rt2Kx9",
+                position: 12
+            })
+        );
+        assert_eq!(
+            parse_key("pastes/Ab3dE9xYz1"),
+            Some(ParsedKey::Legacy {
+                paste_id: "Ab3dE9xYz1"
+            })
+        );
+        for other in [
+            "healthz",
+            "pastes/",
+            "pastes/a/b",
+            "pastes/a/b/c/d",
+            "pastes/a/b/-1",
+            "pastes/a/b/+1",
+            "pastes/a/../0",
+            "pastes/a b/x/0",
+            "other/a/b/0",
+        ] {
+            assert_eq!(parse_key(other), None, "{other}");
+        }
     }
 }

@@ -5,8 +5,10 @@
 //!
 //! Paste cache: a weight-limited moka cache in process, in front of Redis (TTL).
 //! Invalidation after a delete:
-//! - Redis: the key is overwritten with a tombstone, and fills use `SET NX`, so a reader that
-//!   loaded the paste just before the delete cannot put it back.
+//! - Redis: the key is overwritten with a tombstone, and fills only write over nothing, so a
+//!   reader that loaded the paste just before the delete cannot put it back. An edit's
+//!   tombstone names the new revision (`R{n}`): a fill of that revision (or a later one) may
+//!   replace it, a fill of an older one may not, so an edited paste is cached again at once.
 //! - Other instances: a pub/sub message drops their in-process entry. An instance trusts its
 //!   in-process cache only while its pub/sub listener is subscribed (it clears the cache on
 //!   every (re)subscribe, since messages may have been missed); a fill that raced with an
@@ -37,7 +39,7 @@ use bytes::Bytes;
 use metrics::Counter;
 
 use self::redis::Redis;
-use super::db::models::PasteMeta;
+use super::db::models::{FileRow, PasteMeta};
 
 /// Backstop lifetime of an in-process entry.
 pub const LOCAL_TTL: Duration = Duration::from_secs(60);
@@ -48,8 +50,21 @@ pub const MAX_SHARED_BODY: usize = 1024 * 1024;
 /// Fixed cost of an entry besides its body, for the weigher.
 const ENTRY_OVERHEAD: u32 = 512;
 
-const ENTRY_MAGIC: &[u8; 2] = b"P1";
+const ENTRY_MAGIC: &[u8; 2] = b"P2";
 const TOMBSTONE: &[u8] = b"T";
+
+/// Stores an entry (ARGV[1], for ARGV[2] seconds) of revision ARGV[3] unless the key holds
+/// anything but an edit's tombstone of that revision or an earlier one.
+const FILL_SCRIPT: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current then
+  if string.sub(current, 1, 1) ~= 'R' then return 0 end
+  local edited = tonumber(string.sub(current, 2))
+  if not edited or edited > tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"#;
 
 /// A paste's text and a strong validator of it, made once when the text is loaded.
 #[derive(Clone, Debug)]
@@ -60,20 +75,45 @@ pub struct Content {
     pub etag: Bytes,
 }
 
-/// A paste ready to serve: metadata and content.
+/// One file of a paste ready to serve.
 #[derive(Clone, Debug)]
-pub struct CachedPaste {
-    pub meta: PasteMeta,
+pub struct CachedFile {
+    pub row: FileRow,
     pub content: Content,
 }
 
+/// A paste ready to serve: metadata and the files of one revision (never empty).
+#[derive(Clone, Debug)]
+pub struct CachedPaste {
+    pub meta: PasteMeta,
+    pub files: Vec<CachedFile>,
+}
+
 impl CachedPaste {
-    pub fn new(meta: PasteMeta, text: Bytes) -> Self {
-        let etag = content_tag(&meta);
-        Self {
-            meta,
-            content: Content { text, etag },
-        }
+    /// `files` in order, each with its text.
+    pub fn new(meta: PasteMeta, files: Vec<(FileRow, Bytes)>) -> Self {
+        let files = files
+            .into_iter()
+            .map(|(row, text)| {
+                let etag = content_tag(&row.content_sha256);
+                CachedFile {
+                    row,
+                    content: Content { text, etag },
+                }
+            })
+            .collect();
+        Self { meta, files }
+    }
+
+    /// The first file's content: what a one-file paste is (and what `/raw/{id}` and the REST
+    /// API serve of any paste).
+    pub fn first(&self) -> Option<&Content> {
+        self.files.first().map(|f| &f.content)
+    }
+
+    /// Bytes of text of all files.
+    fn text_len(&self) -> usize {
+        self.files.iter().map(|f| f.content.text.len()).sum()
     }
 
     /// Bytes this entry holds, roughly, for the in-process cache's weight limit.
@@ -81,17 +121,24 @@ impl CachedPaste {
         let row = &self.meta.row;
         let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
         let strings = row.id.len() + len(&row.title) + len(&row.language) + len(&self.meta.author);
-        ENTRY_OVERHEAD as usize
-            + self.content.text.len()
-            + strings
-            + row.content_sha256.len()
-            + self.content.etag.len()
+        let files: usize = self
+            .files
+            .iter()
+            .map(|f| {
+                f.content.text.len()
+                    + f.content.etag.len()
+                    + f.row.name.len()
+                    + len(&f.row.language)
+                    + f.row.content_sha256.len()
+                    + 64
+            })
+            .sum();
+        ENTRY_OVERHEAD as usize + strings + row.content_sha256.len() + files
     }
 }
 
-/// `"<hex of the first 16 bytes of the content's sha256>"`.
-fn content_tag(meta: &PasteMeta) -> Bytes {
-    let sha = &meta.row.content_sha256;
+/// `"<hex of the first 16 bytes of a sha256>"`.
+pub(crate) fn content_tag(sha: &[u8]) -> Bytes {
     Bytes::from(format!("\"{}\"", hex::encode(&sha[..sha.len().min(16)])))
 }
 
@@ -139,6 +186,7 @@ pub struct PasteCache {
     fresh_until_ms: Arc<AtomicI64>,
     started: Instant,
     metrics: Arc<CacheMetrics>,
+    fill_script: Arc<::redis::Script>,
 }
 
 /// Taken before loading a paste from the database; hands the fill its staleness check.
@@ -167,6 +215,7 @@ impl PasteCache {
             fresh_until_ms: Arc::new(AtomicI64::new(0)),
             started: Instant::now(),
             metrics: Arc::new(CacheMetrics::new()),
+            fill_script: Arc::new(::redis::Script::new(FILL_SCRIPT)),
         }
     }
 
@@ -265,9 +314,9 @@ impl PasteCache {
     }
 
     /// Stores a paste loaded from the database in both tiers. `compressed` is the zstd form
-    /// of the body (what Redis keeps).
-    pub async fn fill(&self, ticket: FillTicket, entry: &Arc<CachedPaste>, compressed: &[u8]) {
-        if entry.content.text.len() > MAX_SHARED_BODY || !cacheable(&entry.meta) {
+    /// of each file's body, in order (what Redis keeps).
+    pub async fn fill(&self, ticket: FillTicket, entry: &Arc<CachedPaste>, compressed: &[Vec<u8>]) {
+        if entry.text_len() > MAX_SHARED_BODY || !cacheable(&entry.meta) {
             return;
         }
         self.store_local(ticket, entry);
@@ -275,19 +324,20 @@ impl PasteCache {
             return;
         }
         let key = self.redis.key(format_args!("paste:{}", entry.meta.row.id));
-        let value = encode_entry(&entry.meta, compressed);
+        let value = encode_entry(entry, compressed);
         let ttl = self.ttl.as_secs().max(1);
-        // NX: never overwrite a tombstone left by a concurrent delete.
+        let revision = entry.meta.row.revision;
+        // Never over a delete's tombstone, an older edit's entry or a newer edit's tombstone.
+        let script = Arc::clone(&self.fill_script);
         let _ = self
             .redis
             .run("cache_fill", move |mut c| async move {
-                ::redis::cmd("SET")
-                    .arg(&key)
+                script
+                    .key(&key)
                     .arg(value)
-                    .arg("EX")
                     .arg(ttl)
-                    .arg("NX")
-                    .query_async::<()>(&mut c)
+                    .arg(revision)
+                    .invoke_async::<i64>(&mut c)
                     .await
             })
             .await;
@@ -296,7 +346,7 @@ impl PasteCache {
     fn store_local(&self, ticket: FillTicket, entry: &Arc<CachedPaste>) {
         if self.local_trusted.load(Ordering::Acquire)
             && ticket.0 == self.epoch.load(Ordering::Acquire)
-            && entry.content.text.len() <= MAX_LOCAL_BODY
+            && entry.text_len() <= MAX_LOCAL_BODY
             && cacheable(&entry.meta)
         {
             self.local
@@ -311,28 +361,46 @@ impl PasteCache {
         self.store_local(ticket, entry);
     }
 
-    /// Forgets pastes everywhere: this process, Redis (tombstones), other processes (pub/sub),
-    /// in one round trip. Returns whether Redis has it (or there is no Redis).
+    /// Forgets pastes that are gone everywhere: this process, Redis (tombstones), other
+    /// processes (pub/sub), in one round trip. Returns whether Redis has it (or there is no
+    /// Redis).
     pub async fn invalidate(&self, ids: &[String]) -> bool {
-        for id in ids {
+        let items: Vec<_> = ids
+            .iter()
+            .map(|id| (id.clone(), TOMBSTONE.to_vec(), id.clone()))
+            .collect();
+        self.send_invalidations(items).await
+    }
+
+    /// [`PasteCache::invalidate`] after an edit: the same, but the tombstone names the new
+    /// revision (its fill may land) and the message tells the other processes the new revision
+    /// (`"{id} {revision}"`) instead of the paste being gone.
+    pub async fn invalidate_edited(&self, id: &str, revision: i32) -> bool {
+        let tombstone = format!("R{revision}").into_bytes();
+        self.send_invalidations(vec![(id.to_owned(), tombstone, format!("{id} {revision}"))])
+            .await
+    }
+
+    async fn send_invalidations(&self, items: Vec<(String, Vec<u8>, String)>) -> bool {
+        for (id, _, _) in &items {
             self.invalidate_local(id);
         }
-        if !self.redis.is_configured() || ids.is_empty() {
+        if !self.redis.is_configured() || items.is_empty() {
             return true;
         }
         let channel = self.redis.key("invalidate");
         let ttl = self.ttl.as_secs().max(1);
         let mut pipe = ::redis::pipe();
-        for id in ids {
+        for (id, tombstone, message) in items {
             pipe.cmd("SET")
                 .arg(self.redis.key(format_args!("paste:{id}")))
-                .arg(TOMBSTONE)
+                .arg(tombstone)
                 .arg("EX")
                 .arg(ttl)
                 .ignore()
                 .cmd("PUBLISH")
                 .arg(&channel)
-                .arg(id)
+                .arg(message)
                 .ignore();
         }
         self.redis
@@ -372,29 +440,46 @@ fn cacheable(meta: &PasteMeta) -> bool {
     !meta.row.burn_after_reading && meta.row.max_views.is_none()
 }
 
-fn encode_entry(meta: &PasteMeta, compressed: &[u8]) -> Vec<u8> {
-    let json = serde_json::to_vec(meta).expect("paste metadata serializes");
-    let mut out = Vec::with_capacity(6 + json.len() + compressed.len());
+/// `P2`, the length of the JSON of metadata and file rows, that JSON, then each file's zstd
+/// body after its length.
+fn encode_entry(entry: &CachedPaste, compressed: &[Vec<u8>]) -> Vec<u8> {
+    let rows: Vec<&FileRow> = entry.files.iter().map(|f| &f.row).collect();
+    let json = serde_json::to_vec(&(&entry.meta, rows)).expect("paste metadata serializes");
+    let bodies: usize = compressed.iter().map(|c| 4 + c.len()).sum();
+    let mut out = Vec::with_capacity(6 + json.len() + bodies);
     out.extend_from_slice(ENTRY_MAGIC);
     out.extend_from_slice(&(json.len() as u32).to_le_bytes());
     out.extend_from_slice(&json);
-    out.extend_from_slice(compressed);
+    for c in compressed {
+        out.extend_from_slice(&(c.len() as u32).to_le_bytes());
+        out.extend_from_slice(c);
+    }
     out
+}
+
+fn take(raw: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = raw.split_first_chunk::<4>()?;
+    let len = u32::from_le_bytes(*len) as usize;
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 /// `None` for tombstones, foreign or corrupt values: the caller falls back to the database.
 fn decode_entry(raw: &[u8]) -> Option<CachedPaste> {
     let rest = raw.strip_prefix(ENTRY_MAGIC)?;
-    let (len, rest) = rest.split_first_chunk::<4>()?;
-    let len = u32::from_le_bytes(*len) as usize;
-    if rest.len() < len {
+    let (json, mut rest) = take(rest)?;
+    let (meta, rows): (PasteMeta, Vec<FileRow>) = serde_json::from_slice(json).ok()?;
+    if rows.is_empty() {
         return None;
     }
-    let (json, compressed) = rest.split_at(len);
-    let meta: PasteMeta = serde_json::from_slice(json).ok()?;
-    let body =
-        crate::services::blob::codec::decompress(compressed, meta.row.size_bytes as usize).ok()?;
-    Some(CachedPaste::new(meta, body))
+    let mut files = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (compressed, tail) = take(rest)?;
+        rest = tail;
+        let text =
+            crate::services::blob::codec::decompress(compressed, row.size_bytes as usize).ok()?;
+        files.push((row, text));
+    }
+    Some(CachedPaste::new(meta, files))
 }
 
 #[cfg(test)]
@@ -417,20 +502,45 @@ mod tests {
                 views_used: 0,
                 size_bytes: size as i32,
                 content_sha256: vec![1; 32],
-                in_blob: false,
+                revision: 1,
+                edited_at: None,
+                forked_from: None,
+                file_count: 1,
             },
             author: Some("alice".into()),
+        }
+    }
+
+    fn file(name: &str, size: usize) -> FileRow {
+        FileRow {
+            position: 0,
+            name: name.into(),
+            language: None,
+            size_bytes: size as i32,
+            content_sha256: vec![2; 32],
+            object_key: None,
         }
     }
 
     #[test]
     fn entries_round_trip_and_tombstones_read_as_misses() {
         let body = "hello world".repeat(10);
-        let compressed = crate::services::blob::codec::compress(body.as_bytes()).unwrap();
-        let m = meta("abc", body.len());
-        let decoded = decode_entry(&encode_entry(&m, &compressed)).unwrap();
+        let other = "second file";
+        let compress = |t: &str| crate::services::blob::codec::compress(t.as_bytes()).unwrap();
+        let m = meta("abc", body.len() + other.len());
+        let entry = CachedPaste::new(
+            m.clone(),
+            vec![
+                (file("a.txt", body.len()), Bytes::from(body.clone())),
+                (file("b.txt", other.len()), Bytes::from(other)),
+            ],
+        );
+        let decoded =
+            decode_entry(&encode_entry(&entry, &[compress(&body), compress(other)])).unwrap();
         assert_eq!(decoded.meta, m);
-        assert_eq!(&decoded.content.text[..], body.as_bytes());
+        assert_eq!(&decoded.files[0].content.text[..], body.as_bytes());
+        assert_eq!(decoded.files[1].row.name, "b.txt");
+        assert_eq!(&decoded.files[1].content.text[..], other.as_bytes());
         assert!(decode_entry(TOMBSTONE).is_none());
         assert!(decode_entry(b"P1\xff\xff\xff\xff").is_none());
     }
@@ -438,7 +548,10 @@ mod tests {
     #[test]
     fn a_pending_invalidation_is_never_served_and_nothing_is_without_a_recent_read() {
         let cache = PasteCache::new(Redis::disabled(), 1 << 20, Duration::from_secs(60));
-        let entry = Arc::new(CachedPaste::new(meta("x", 1), Bytes::from_static(b"a")));
+        let entry = Arc::new(CachedPaste::new(
+            meta("x", 1),
+            vec![(file("a", 1), Bytes::from_static(b"a"))],
+        ));
         cache.store_local(cache.ticket(), &entry);
         assert!(
             cache.get_local("x").is_none(),
@@ -463,7 +576,10 @@ mod tests {
     fn a_fill_that_raced_with_an_invalidation_is_not_stored() {
         let cache = PasteCache::new(Redis::disabled(), 1 << 20, Duration::from_secs(60));
         cache.set_pending(HashSet::new(), Duration::from_secs(60));
-        let entry = Arc::new(CachedPaste::new(meta("x", 1), Bytes::from_static(b"a")));
+        let entry = Arc::new(CachedPaste::new(
+            meta("x", 1),
+            vec![(file("a", 1), Bytes::from_static(b"a"))],
+        ));
         let ticket = cache.ticket();
         cache.invalidate_local("x");
         cache.store_local(ticket, &entry);

@@ -2,10 +2,11 @@
 //! the watchers of each paste's live view count.
 //!
 //! Channels: `{p}views` ("{id} {total}" after each flush, from any instance) and
-//! `{p}invalidate` ("{id}" when a paste is deleted, burned or expired). View totals go to a
-//! `tokio::sync::watch` per watched paste: a subscriber only ever sees the latest value, so a
-//! slow one cannot stall others or make memory grow. Invalidations drop the in-process cache
-//! entry and end the paste's watchers.
+//! `{p}invalidate` ("{id}" when a paste is deleted, burned or expired; "{id} {revision}" when
+//! it was edited). View totals and revision numbers go to a `tokio::sync::watch` per watched
+//! paste: a subscriber only ever sees the latest value, so a slow one cannot stall others or
+//! make memory grow. Invalidations drop the in-process cache entry; those of a paste that is
+//! gone end its watchers, those of an edit raise its revision watchers.
 //!
 //! The listener reconnects with backoff. While it is not subscribed the in-process cache is
 //! not trusted (see [`super::PasteCache`]); on every subscribe it refreshes the watched totals,
@@ -32,11 +33,23 @@ pub enum ViewEvent {
     Gone,
 }
 
+/// What a watcher of one paste's revisions sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevisionEvent {
+    /// The current revision's number (monotonic).
+    Current(i32),
+    /// The listener was away: announcements may have been missed; read the paste again.
+    Resync,
+    /// The paste was deleted, burned or expired: the stream ends.
+    Gone,
+}
+
 pub struct Watchers {
     redis: Redis,
     cache: PasteCache,
     counts: Arc<LiveCounts>,
     watchers: Mutex<HashMap<String, watch::Sender<ViewEvent>>>,
+    revisions: Mutex<HashMap<String, watch::Sender<RevisionEvent>>>,
 }
 
 impl Watchers {
@@ -46,7 +59,28 @@ impl Watchers {
             cache,
             counts,
             watchers: Mutex::new(HashMap::new()),
+            revisions: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Watches one paste's current revision, starting from `current` (read by the caller).
+    pub fn watch_revisions(&self, id: &str, current: i32) -> watch::Receiver<RevisionEvent> {
+        let mut revisions = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+        revisions.retain(|_, tx| tx.receiver_count() > 0);
+        let tx = revisions
+            .entry(id.to_owned())
+            .or_insert_with(|| watch::channel(RevisionEvent::Current(current)).0);
+        raise_revision(tx, current);
+        tx.subscribe()
+    }
+
+    /// A paste has a new current revision (edited here, or announced by another instance's
+    /// invalidation).
+    pub fn revised(&self, id: &str, revision: i32) {
+        let revisions = self.revisions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = revisions.get(id) {
+            raise_revision(tx, revision);
+        }
     }
 
     /// Watches one paste's total, starting from its current value.
@@ -71,6 +105,14 @@ impl Watchers {
         {
             tx.send_replace(ViewEvent::Gone);
         }
+        if let Some(tx) = self
+            .revisions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+        {
+            tx.send_replace(RevisionEvent::Gone);
+        }
     }
 
     pub fn watched(&self) -> usize {
@@ -87,9 +129,21 @@ impl Watchers {
         }
     }
 
-    fn on_invalidate(&self, id: &str) {
-        self.cache.invalidate_local(id);
-        self.end(id);
+    /// Another instance invalidated a paste: "{id}" when it is gone, "{id} {revision}" when it
+    /// was edited.
+    fn on_invalidate(&self, payload: &str) {
+        match payload.split_once(' ') {
+            None => {
+                self.cache.invalidate_local(payload);
+                self.end(payload);
+            }
+            Some((id, revision)) => {
+                self.cache.invalidate_local(id);
+                if let Ok(revision) = revision.parse() {
+                    self.revised(id, revision);
+                }
+            }
+        }
     }
 
     /// Totals may have changed while the listener was away.
@@ -104,6 +158,14 @@ impl Watchers {
         for id in ids {
             let total = self.counts.total(&id).await;
             self.on_total(&id, total);
+        }
+        for tx in self
+            .revisions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            tx.send_replace(RevisionEvent::Resync);
         }
     }
 
@@ -176,5 +238,17 @@ fn raise(tx: &watch::Sender<ViewEvent>, total: u64) {
             true
         }
         _ => false,
+    });
+}
+
+/// Revisions only go up; a late announcement of an older one is ignored.
+fn raise_revision(tx: &watch::Sender<RevisionEvent>, revision: i32) {
+    tx.send_if_modified(|current| match current {
+        RevisionEvent::Current(n) if *n >= revision => false,
+        RevisionEvent::Gone => false,
+        _ => {
+            *current = RevisionEvent::Current(revision);
+            true
+        }
     });
 }

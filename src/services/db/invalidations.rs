@@ -32,3 +32,16 @@ pub async fn delivered(
         .execute(conn)
         .await
 }
+
+/// The current revision of each of `ids` that still exists.
+pub async fn revisions_of(
+    conn: &mut AsyncPgConnection,
+    ids: &[String],
+) -> QueryResult<Vec<(String, i32)>> {
+    use super::schema::pastes;
+    pastes::table
+        .filter(pastes::id.eq_any(ids))
+        .select((pastes::id, pastes::revision))
+        .load(conn)
+        .await
+}

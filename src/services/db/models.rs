@@ -5,9 +5,10 @@ use diesel::{Insertable, Queryable, Selectable};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::schema::{pastes, users};
+use super::schema::{paste_files, paste_revisions, pastes, users};
 
-/// A paste's metadata (everything but the body and the secrets).
+/// A paste's metadata (everything but the bodies and the secrets). Title, language, size,
+/// digest and file count are those of its current revision.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = pastes, check_for_backend(diesel::pg::Pg))]
 pub struct PasteRow {
@@ -21,9 +22,15 @@ pub struct PasteRow {
     pub burn_after_reading: bool,
     pub max_views: Option<i32>,
     pub views_used: i32,
+    /// Total UTF-8 bytes of the files.
     pub size_bytes: i32,
+    /// sha256 of the revision (of one file's text for a one-file paste).
     pub content_sha256: Vec<u8>,
-    pub in_blob: bool,
+    /// The current revision's number.
+    pub revision: i32,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub forked_from: Option<String>,
+    pub file_count: i16,
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -40,10 +47,70 @@ pub struct NewPasteRow {
     pub max_views: Option<i32>,
     pub size_bytes: i32,
     pub content_sha256: Vec<u8>,
+    /// Legacy columns (see the files-and-revisions migration): always NULL and false now.
     pub body: Option<Vec<u8>>,
     pub in_blob: bool,
     pub delete_token_sha256: Option<Vec<u8>>,
     pub idempotency_key: Option<String>,
+    pub revision: i32,
+    pub forked_from: Option<String>,
+    pub file_count: i16,
+}
+
+/// One file of a revision, without its body.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Serialize, Deserialize)]
+#[diesel(table_name = paste_files, check_for_backend(diesel::pg::Pg))]
+pub struct FileRow {
+    pub position: i16,
+    pub name: String,
+    pub language: Option<String>,
+    pub size_bytes: i32,
+    pub content_sha256: Vec<u8>,
+    /// Key below the deployment's prefix when the body is in the object store.
+    pub object_key: Option<String>,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = paste_files)]
+pub struct NewFileRow {
+    pub paste_id: String,
+    pub revision: i32,
+    pub position: i16,
+    pub name: String,
+    pub language: Option<String>,
+    pub size_bytes: i32,
+    pub content_sha256: Vec<u8>,
+    pub body: Option<Vec<u8>>,
+    pub object_key: Option<String>,
+}
+
+/// One revision of a paste, as its history lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = paste_revisions, check_for_backend(diesel::pg::Pg))]
+pub struct RevisionRow {
+    pub number: i32,
+    pub created_at: DateTime<Utc>,
+    pub title: Option<String>,
+    pub language: Option<String>,
+    pub size_bytes: i32,
+    pub content_sha256: Vec<u8>,
+    pub file_count: i16,
+    pub summary: String,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = paste_revisions)]
+pub struct NewRevisionRow {
+    pub paste_id: String,
+    pub number: i32,
+    pub created_at: DateTime<Utc>,
+    pub title: Option<String>,
+    pub language: Option<String>,
+    pub size_bytes: i32,
+    pub content_sha256: Vec<u8>,
+    pub file_count: i16,
+    pub summary: String,
+    pub attempt: String,
 }
 
 /// Metadata plus the owner's name.
@@ -54,11 +121,18 @@ pub struct PasteMeta {
     pub author: Option<String>,
 }
 
-/// Metadata plus the stored body: zstd bytes when inline, `None` when in the object store.
+/// A file and its stored body: zstd bytes when inline, `None` when in the object store.
 #[derive(Debug)]
-pub struct PasteWithBody {
-    pub meta: PasteMeta,
+pub struct StoredFile {
+    pub row: FileRow,
     pub body: Option<Vec<u8>>,
+}
+
+/// Metadata plus one revision's files with their stored bodies, in order.
+#[derive(Debug)]
+pub struct PasteWithFiles {
+    pub meta: PasteMeta,
+    pub files: Vec<StoredFile>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]

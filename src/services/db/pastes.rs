@@ -12,11 +12,14 @@ use diesel::{
     BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
     OptionalExtension, QueryDsl, SelectableHelper,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::models::{NewPasteRow, PasteMeta, PasteRow, PasteWithBody};
-use super::schema::{pastes, users};
+use super::models::{
+    FileRow, NewFileRow, NewPasteRow, NewRevisionRow, PasteMeta, PasteRow, PasteWithFiles,
+    RevisionRow, StoredFile,
+};
+use super::schema::{paste_files, paste_revisions, pastes, users};
 
 type QueryResult<T> = Result<T, DieselError>;
 
@@ -24,12 +27,37 @@ type QueryResult<T> = Result<T, DieselError>;
 pub const PRIMARY_KEY: &str = "pastes_pkey";
 pub const IDEMPOTENCY_INDEX: &str = "pastes_idempotency_key_idx";
 
-pub async fn insert(conn: &mut AsyncPgConnection, new: &NewPasteRow) -> QueryResult<()> {
-    diesel::insert_into(pastes::table)
-        .values(new)
+/// Inserts a paste with its first revision and that revision's files, in one transaction.
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    paste: &NewPasteRow,
+    revision: &NewRevisionRow,
+    files: &[NewFileRow],
+) -> QueryResult<()> {
+    conn.transaction(async |c| {
+        diesel::insert_into(pastes::table)
+            .values(paste)
+            .execute(c)
+            .await?;
+        insert_revision(c, revision, files).await
+    })
+    .await
+}
+
+async fn insert_revision(
+    conn: &mut AsyncPgConnection,
+    revision: &NewRevisionRow,
+    files: &[NewFileRow],
+) -> QueryResult<()> {
+    diesel::insert_into(paste_revisions::table)
+        .values(revision)
         .execute(conn)
-        .await
-        .map(|_| ())
+        .await?;
+    diesel::insert_into(paste_files::table)
+        .values(files)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 fn count_body_read() {
@@ -48,70 +76,187 @@ pub async fn find_meta(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Op
     Ok(found.map(|(row, author)| PasteMeta { row, author }))
 }
 
-/// Metadata, author and stored body of a paste, whatever its state (callers check expiry).
-pub async fn find_with_body(
+type Joined = (PasteRow, Option<String>, FileRow, Option<Vec<u8>>);
+
+fn gather(rows: Vec<Joined>) -> Option<PasteWithFiles> {
+    let mut rows = rows.into_iter();
+    let (row, author, file, body) = rows.next()?;
+    let mut files = vec![StoredFile { row: file, body }];
+    files.extend(rows.map(|(_, _, row, body)| StoredFile { row, body }));
+    Some(PasteWithFiles {
+        meta: PasteMeta { row, author },
+        files,
+    })
+}
+
+/// Metadata, author and the current revision's files with their stored bodies, whatever its
+/// state (callers check expiry): one query, on the primary keys of `pastes` and `paste_files`.
+pub async fn find_with_files(
     conn: &mut AsyncPgConnection,
     id: &str,
-) -> QueryResult<Option<PasteWithBody>> {
+) -> QueryResult<Option<PasteWithFiles>> {
     count_body_read();
-    let found: Option<(PasteRow, Option<String>, Option<Vec<u8>>)> = pastes::table
+    let rows: Vec<Joined> = pastes::table
         .left_join(users::table.on(users::id.nullable().eq(pastes::owner_id)))
+        .inner_join(
+            paste_files::table.on(paste_files::paste_id
+                .eq(pastes::id)
+                .and(paste_files::revision.eq(pastes::revision))),
+        )
         .filter(pastes::id.eq(id))
+        .order(paste_files::position)
         .select((
             PasteRow::as_select(),
             users::username.nullable(),
-            pastes::body,
+            FileRow::as_select(),
+            paste_files::body,
         ))
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(found.map(|(row, author, body)| PasteWithBody {
-        meta: PasteMeta { row, author },
-        body,
-    }))
+        .load(conn)
+        .await?;
+    Ok(gather(rows))
 }
 
-/// The paste a client created earlier with the same idempotency key, if any.
+/// The files of one revision with their stored bodies (empty when there is no such revision).
+pub async fn revision_files(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    revision: i32,
+) -> QueryResult<Vec<StoredFile>> {
+    count_body_read();
+    let rows: Vec<(FileRow, Option<Vec<u8>>)> = paste_files::table
+        .filter(paste_files::paste_id.eq(id))
+        .filter(paste_files::revision.eq(revision))
+        .order(paste_files::position)
+        .select((FileRow::as_select(), paste_files::body))
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, body)| StoredFile { row, body })
+        .collect())
+}
+
+/// The files of one revision without their bodies.
+pub async fn file_list(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    revision: i32,
+) -> QueryResult<Vec<FileRow>> {
+    paste_files::table
+        .filter(paste_files::paste_id.eq(id))
+        .filter(paste_files::revision.eq(revision))
+        .order(paste_files::position)
+        .select(FileRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// One revision's row.
+pub async fn revision(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    number: i32,
+) -> QueryResult<Option<RevisionRow>> {
+    paste_revisions::table
+        .filter(paste_revisions::paste_id.eq(id))
+        .filter(paste_revisions::number.eq(number))
+        .select(RevisionRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Revisions newest first, numbered below `before` (all when `None`); at most `limit`.
+pub async fn revisions(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    before: Option<i32>,
+    limit: i64,
+) -> QueryResult<Vec<RevisionRow>> {
+    let mut query = paste_revisions::table
+        .filter(paste_revisions::paste_id.eq(id))
+        .order(paste_revisions::number.desc())
+        .limit(limit)
+        .select(RevisionRow::as_select())
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(paste_revisions::number.lt(before));
+    }
+    query.load(conn).await
+}
+
+/// How many pastes name this one as their source.
+pub async fn fork_count(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<i64> {
+    pastes::table
+        .filter(pastes::forked_from.eq(id))
+        .count()
+        .get_result(conn)
+        .await
+}
+
+/// The paste a client created earlier with the same idempotency key, if any, with its
+/// current revision's files.
 pub async fn find_by_idempotency_key(
     conn: &mut AsyncPgConnection,
     owner: Option<Uuid>,
     key: &str,
-) -> QueryResult<Option<PasteWithBody>> {
-    count_body_read();
+) -> QueryResult<Option<PasteWithFiles>> {
     let query = pastes::table
-        .left_join(users::table.on(users::id.nullable().eq(pastes::owner_id)))
         .filter(pastes::idempotency_key.eq(key))
-        .select((
-            PasteRow::as_select(),
-            users::username.nullable(),
-            pastes::body,
-        ))
+        .select(pastes::id)
         .into_boxed();
     let query = match owner {
         Some(owner) => query.filter(pastes::owner_id.eq(owner)),
         None => query.filter(pastes::owner_id.is_null()),
     };
-    let found: Option<(PasteRow, Option<String>, Option<Vec<u8>>)> =
-        query.first(conn).await.optional()?;
-    Ok(found.map(|(row, author, body)| PasteWithBody {
-        meta: PasteMeta { row, author },
-        body,
-    }))
+    let id: Option<String> = query.first(conn).await.optional()?;
+    match id {
+        Some(id) => find_with_files(conn, &id).await,
+        None => Ok(None),
+    }
 }
 
-/// Who may delete: the owner, or the holder of the delete token.
+/// Who may delete or edit: the owner, or the holder of the delete token.
+#[derive(Clone, Copy)]
 pub struct DeleteProof<'a> {
     pub owner: Option<Uuid>,
     pub token_sha256: Option<&'a [u8]>,
 }
 
 pub enum DeleteOutcome {
-    Deleted { in_blob: bool },
+    /// Deleted; the object keys of all its revisions' files, for the caller to remove.
+    Deleted {
+        object_keys: Vec<String>,
+    },
     NotAllowed,
     Missing,
 }
 
-/// Deletes a paste when the proof matches, in one statement.
+/// The object keys of every revision of a paste.
+async fn object_keys(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<Vec<String>> {
+    let keys: Vec<Option<String>> = paste_files::table
+        .filter(paste_files::paste_id.eq(id))
+        .filter(paste_files::object_key.is_not_null())
+        .select(paste_files::object_key)
+        .load(conn)
+        .await?;
+    Ok(keys.into_iter().flatten().collect())
+}
+
+/// Locks a paste's row for the rest of the transaction (edits take the same lock, so the
+/// object keys read next are all there are).
+async fn lock(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<bool> {
+    let found: Option<String> = pastes::table
+        .filter(pastes::id.eq(id))
+        .select(pastes::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Deletes a paste when the proof matches, in one transaction, and returns its object keys.
 pub async fn delete_authorized(
     conn: &mut AsyncPgConnection,
     id: &str,
@@ -124,29 +269,46 @@ pub async fn delete_authorized(
             DeleteOutcome::Missing
         });
     }
-    let mut query = diesel::delete(pastes::table)
-        .filter(pastes::id.eq(id))
-        .into_boxed();
-    query = match (proof.owner, proof.token_sha256) {
-        (Some(owner), Some(token)) => query.filter(
+    conn.transaction(async |c| {
+        if !lock(c, id).await? {
+            return Ok(DeleteOutcome::Missing);
+        }
+        let keys = object_keys(c, id).await?;
+        let query = diesel::delete(pastes::table)
+            .filter(pastes::id.eq(id))
+            .filter(authorized(proof));
+        let deleted = query.execute(c).await?;
+        Ok(if deleted == 1 {
+            DeleteOutcome::Deleted { object_keys: keys }
+        } else {
+            DeleteOutcome::NotAllowed
+        })
+    })
+    .await
+}
+
+type Authorized = Box<
+    dyn diesel::BoxableExpression<
+            pastes::table,
+            diesel::pg::Pg,
+            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >,
+>;
+
+/// The owner, or the holder of the delete token (nothing matches without either).
+fn authorized(proof: DeleteProof<'_>) -> Authorized {
+    match (proof.owner, proof.token_sha256) {
+        (Some(owner), Some(token)) => Box::new(
             pastes::owner_id
                 .eq(owner)
-                .or(pastes::delete_token_sha256.eq(token)),
+                .or(pastes::delete_token_sha256.eq(token.to_vec())),
         ),
-        (Some(owner), None) => query.filter(pastes::owner_id.eq(owner)),
-        (None, Some(token)) => query.filter(pastes::delete_token_sha256.eq(token)),
-        (None, None) => unreachable!("checked above"),
-    };
-    let deleted: Option<bool> = query
-        .returning(pastes::in_blob)
-        .get_result(conn)
-        .await
-        .optional()?;
-    Ok(match deleted {
-        Some(in_blob) => DeleteOutcome::Deleted { in_blob },
-        None if exists(conn, id).await? => DeleteOutcome::NotAllowed,
-        None => DeleteOutcome::Missing,
-    })
+        (Some(owner), None) => Box::new(pastes::owner_id.eq(owner)),
+        (None, Some(token)) => Box::new(pastes::delete_token_sha256.eq(token.to_vec())),
+        (None, None) => Box::new(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >("false")),
+    }
 }
 
 /// Whether a paste row exists (whatever its state).
@@ -156,67 +318,103 @@ pub async fn exists(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<bool>
         .await
 }
 
-/// Claims a burn-after-reading paste: deletes it and returns it, atomically. Of concurrent
-/// callers exactly one gets `Some`.
+/// Whether a revision written by this attempt exists (an edit whose answer was lost).
+pub async fn revision_exists(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    number: i32,
+    attempt: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        paste_revisions::table
+            .filter(paste_revisions::paste_id.eq(id))
+            .filter(paste_revisions::number.eq(number))
+            .filter(paste_revisions::attempt.eq(attempt)),
+    ))
+    .get_result(conn)
+    .await
+}
+
+/// Claims a burn-after-reading paste: deletes it and returns it with its files, atomically.
+/// Of concurrent callers exactly one gets `Some` (the others wait on the row lock, then find
+/// it gone).
 pub async fn claim_burn(
     conn: &mut AsyncPgConnection,
     id: &str,
-) -> QueryResult<Option<PasteWithBody>> {
+) -> QueryResult<Option<PasteWithFiles>> {
     count_body_read();
-    let claimed: Option<(PasteRow, Option<Vec<u8>>)> = diesel::delete(pastes::table)
-        .filter(pastes::id.eq(id))
-        .filter(pastes::burn_after_reading.eq(true))
-        .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
-        .returning((PasteRow::as_returning(), pastes::body))
-        .get_result(conn)
-        .await
-        .optional()?;
-    with_author(conn, claimed).await
+    conn.transaction(async |c| {
+        let row: Option<PasteRow> = pastes::table
+            .filter(pastes::id.eq(id))
+            .filter(pastes::burn_after_reading.eq(true))
+            .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
+            .select(PasteRow::as_select())
+            .for_update()
+            .first(c)
+            .await
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let files = revision_files(c, id, row.revision).await?;
+        diesel::delete(pastes::table.filter(pastes::id.eq(id)))
+            .execute(c)
+            .await?;
+        with_author(c, row, files).await.map(Some)
+    })
+    .await
 }
 
-/// Consumes one view of a `maxViews` paste and returns it; `None` when none is left (or it
-/// is gone). The row is updated atomically, so N concurrent readers of a paste with k views
-/// left give exactly k successes.
+/// Consumes one view of a `maxViews` paste and returns it with its files; `None` when none is
+/// left (or it is gone). The row is updated atomically, so N concurrent readers of a paste with
+/// k views left give exactly k successes.
 pub async fn claim_view(
     conn: &mut AsyncPgConnection,
     id: &str,
-) -> QueryResult<Option<PasteWithBody>> {
+) -> QueryResult<Option<PasteWithFiles>> {
     count_body_read();
-    let claimed: Option<(PasteRow, Option<Vec<u8>>)> = diesel::update(pastes::table)
-        .filter(pastes::id.eq(id))
-        .filter(pastes::max_views.is_not_null())
-        .filter(pastes::views_used.nullable().lt(pastes::max_views))
-        .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
-        .set(pastes::views_used.eq(pastes::views_used + 1))
-        .returning((PasteRow::as_returning(), pastes::body))
-        .get_result(conn)
-        .await
-        .optional()?;
-    with_author(conn, claimed).await
+    conn.transaction(async |c| {
+        let claimed: Option<PasteRow> = diesel::update(pastes::table)
+            .filter(pastes::id.eq(id))
+            .filter(pastes::max_views.is_not_null())
+            .filter(pastes::views_used.nullable().lt(pastes::max_views))
+            .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
+            .set(pastes::views_used.eq(pastes::views_used + 1))
+            .returning(PasteRow::as_returning())
+            .get_result(c)
+            .await
+            .optional()?;
+        let Some(row) = claimed else { return Ok(None) };
+        let files = revision_files(c, id, row.revision).await?;
+        with_author(c, row, files).await.map(Some)
+    })
+    .await
 }
 
-/// Removes a `maxViews` paste whose views are all used. Returns whether its body is in the
-/// object store (for the caller to delete it), or `None` when nothing was deleted.
+/// Removes a `maxViews` paste whose views are all used. Returns its object keys (for the
+/// caller to delete), or `None` when nothing was deleted.
 pub async fn delete_if_exhausted(
     conn: &mut AsyncPgConnection,
     id: &str,
-) -> QueryResult<Option<bool>> {
-    diesel::delete(pastes::table)
-        .filter(pastes::id.eq(id))
-        .filter(pastes::views_used.nullable().ge(pastes::max_views))
-        .returning(pastes::in_blob)
-        .get_result(conn)
-        .await
-        .optional()
+) -> QueryResult<Option<Vec<String>>> {
+    conn.transaction(async |c| {
+        if !lock(c, id).await? {
+            return Ok(None);
+        }
+        let keys = object_keys(c, id).await?;
+        let deleted = diesel::delete(pastes::table)
+            .filter(pastes::id.eq(id))
+            .filter(pastes::views_used.nullable().ge(pastes::max_views))
+            .execute(c)
+            .await?;
+        Ok((deleted == 1).then_some(keys))
+    })
+    .await
 }
 
 async fn with_author(
     conn: &mut AsyncPgConnection,
-    claimed: Option<(PasteRow, Option<Vec<u8>>)>,
-) -> QueryResult<Option<PasteWithBody>> {
-    let Some((row, body)) = claimed else {
-        return Ok(None);
-    };
+    row: PasteRow,
+    files: Vec<StoredFile>,
+) -> QueryResult<PasteWithFiles> {
     let author = match row.owner_id {
         Some(owner) => users::table
             .find(owner)
@@ -226,10 +424,132 @@ async fn with_author(
             .optional()?,
         None => None,
     };
-    Ok(Some(PasteWithBody {
+    Ok(PasteWithFiles {
         meta: PasteMeta { row, author },
-        body,
-    }))
+        files,
+    })
+}
+
+/// What an edit writes on the paste's row: the new current revision's summary.
+pub struct Head {
+    pub title: Option<String>,
+    pub language: Option<String>,
+    pub size_bytes: i32,
+    pub content_sha256: Vec<u8>,
+    pub file_count: i16,
+    pub edited_at: DateTime<Utc>,
+}
+
+/// Limits on a paste's history, checked in the edit's transaction.
+#[derive(Clone, Copy)]
+pub struct HistoryLimits {
+    pub max_revisions: i64,
+    pub max_total_bytes: i64,
+}
+
+pub enum EditOutcome {
+    Edited(PasteRow),
+    /// No such paste (or expired, or used up).
+    Missing,
+    /// Neither the owner nor the holder of the delete token.
+    NotAllowed,
+    /// Burn-after-reading and `maxViews` pastes cannot be edited.
+    Guarded,
+    /// The edit starts from an older revision than the current one.
+    Conflict {
+        current: i32,
+    },
+    TooManyRevisions,
+    HistoryTooLarge,
+}
+
+/// An edit as the database sees it.
+pub struct EditWrite<'a> {
+    /// The revision the edit starts from.
+    pub base: i32,
+    pub proof: DeleteProof<'a>,
+    pub head: &'a Head,
+    pub revision: &'a NewRevisionRow,
+    pub files: &'a [NewFileRow],
+    pub limits: HistoryLimits,
+}
+
+/// Makes `revision` (numbered `base + 1`) the current revision of a paste, in one transaction,
+/// if the proof matches, the paste is live and editable and its current revision is `base`.
+pub async fn edit(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    edit: &EditWrite<'_>,
+) -> QueryResult<EditOutcome> {
+    let EditWrite {
+        base,
+        proof,
+        head,
+        revision,
+        files,
+        limits,
+    } = *edit;
+    conn.transaction(async |c| {
+        let row: Option<PasteRow> = pastes::table
+            .filter(pastes::id.eq(id))
+            .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
+            .select(PasteRow::as_select())
+            .for_update()
+            .first(c)
+            .await
+            .optional()?;
+        let Some(row) = row else {
+            return Ok(EditOutcome::Missing);
+        };
+        let allowed: bool = diesel::select(diesel::dsl::exists(
+            pastes::table
+                .filter(pastes::id.eq(id))
+                .filter(authorized(proof)),
+        ))
+        .get_result(c)
+        .await?;
+        if !allowed {
+            return Ok(EditOutcome::NotAllowed);
+        }
+        if row.burn_after_reading || row.max_views.is_some() {
+            return Ok(EditOutcome::Guarded);
+        }
+        if row.revision != base {
+            return Ok(EditOutcome::Conflict {
+                current: row.revision,
+            });
+        }
+        let (count, total): (i64, Option<i64>) = paste_revisions::table
+            .filter(paste_revisions::paste_id.eq(id))
+            .select((
+                diesel::dsl::count_star(),
+                diesel::dsl::sum(paste_revisions::size_bytes),
+            ))
+            .first(c)
+            .await?;
+        if count >= limits.max_revisions {
+            return Ok(EditOutcome::TooManyRevisions);
+        }
+        if total.unwrap_or(0) + i64::from(head.size_bytes) > limits.max_total_bytes {
+            return Ok(EditOutcome::HistoryTooLarge);
+        }
+        insert_revision(c, revision, files).await?;
+        let row = diesel::update(pastes::table.filter(pastes::id.eq(id)))
+            .set((
+                pastes::revision.eq(revision.number),
+                pastes::title.eq(&head.title),
+                pastes::language.eq(&head.language),
+                pastes::size_bytes.eq(head.size_bytes),
+                pastes::content_sha256.eq(&head.content_sha256),
+                pastes::file_count.eq(head.file_count),
+                pastes::edited_at.eq(head.edited_at),
+            ))
+            .returning(PasteRow::as_returning())
+            .get_result(c)
+            .await?;
+        Ok(EditOutcome::Edited(row))
+    })
+    .await
 }
 
 /// Keyset position in a newest-first listing.
@@ -290,38 +610,51 @@ pub async fn list(
 struct Swept {
     #[diesel(sql_type = diesel::sql_types::Text)]
     id: String,
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    in_blob: bool,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    object_key: Option<String>,
 }
 
 /// Deletes up to `limit` expired pastes (and `maxViews` pastes with no views left) and
-/// returns `(id, in_blob)` of each. Concurrent sweepers skip each other's rows instead of
-/// waiting on them.
+/// returns each one's id and the object keys of all its revisions. Concurrent sweepers skip
+/// each other's rows instead of waiting on them.
 pub async fn delete_expired(
     conn: &mut AsyncPgConnection,
     limit: i64,
-) -> QueryResult<Vec<(String, bool)>> {
+) -> QueryResult<Vec<(String, Vec<String>)>> {
+    // The final SELECT sees the files as they were before the cascade (one snapshot).
     let swept: Vec<Swept> = diesel::sql_query(
-        "DELETE FROM pastes WHERE id IN ( \
-             SELECT id FROM pastes \
-             WHERE expires_at <= now() OR (max_views IS NOT NULL AND views_used >= max_views) \
-             LIMIT $1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, in_blob",
+        "WITH gone AS ( \
+             DELETE FROM pastes WHERE id IN ( \
+                 SELECT id FROM pastes \
+                 WHERE expires_at <= now() OR (max_views IS NOT NULL AND views_used >= max_views) \
+                 LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id) \
+         SELECT gone.id, f.object_key FROM gone \
+         LEFT JOIN paste_files f ON f.paste_id = gone.id AND f.object_key IS NOT NULL \
+         ORDER BY gone.id",
     )
     .bind::<diesel::sql_types::BigInt, _>(limit)
     .load(conn)
     .await?;
-    Ok(swept.into_iter().map(|s| (s.id, s.in_blob)).collect())
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for s in swept {
+        match out.last_mut() {
+            Some((id, keys)) if *id == s.id => keys.extend(s.object_key),
+            _ => out.push((s.id, s.object_key.into_iter().collect())),
+        }
+    }
+    Ok(out)
 }
 
-/// The subset of `ids` that still have a row.
-pub async fn existing_ids(
+/// The subset of `keys` (object keys below the prefix) that a file row records.
+pub async fn recorded_keys(
     conn: &mut AsyncPgConnection,
-    ids: &[String],
+    keys: &[String],
 ) -> QueryResult<Vec<String>> {
-    pastes::table
-        .select(pastes::id)
-        .filter(pastes::id.eq_any(ids))
+    let found: Vec<Option<String>> = paste_files::table
+        .select(paste_files::object_key)
+        .filter(paste_files::object_key.eq_any(keys))
         .load(conn)
-        .await
+        .await?;
+    Ok(found.into_iter().flatten().collect())
 }

@@ -28,6 +28,39 @@ diesel::table! {
         in_blob -> Bool,
         delete_token_sha256 -> Nullable<Bytea>,
         idempotency_key -> Nullable<Text>,
+        revision -> Integer,
+        edited_at -> Nullable<Timestamptz>,
+        forked_from -> Nullable<Text>,
+        file_count -> SmallInt,
+    }
+}
+
+diesel::table! {
+    paste_revisions (paste_id, number) {
+        paste_id -> Text,
+        number -> Integer,
+        created_at -> Timestamptz,
+        title -> Nullable<Text>,
+        language -> Nullable<Text>,
+        size_bytes -> Integer,
+        content_sha256 -> Bytea,
+        file_count -> SmallInt,
+        summary -> Text,
+        attempt -> Text,
+    }
+}
+
+diesel::table! {
+    paste_files (paste_id, revision, position) {
+        paste_id -> Text,
+        revision -> Integer,
+        position -> SmallInt,
+        name -> Text,
+        language -> Nullable<Text>,
+        size_bytes -> Integer,
+        content_sha256 -> Bytea,
+        body -> Nullable<Bytea>,
+        object_key -> Nullable<Text>,
     }
 }
 
@@ -40,7 +73,8 @@ diesel::table! {
 }
 
 diesel::joinable!(pastes -> users (owner_id));
-diesel::allow_tables_to_appear_in_same_query!(users, pastes);
+diesel::joinable!(paste_revisions -> pastes (paste_id));
+diesel::allow_tables_to_appear_in_same_query!(users, pastes, paste_revisions, paste_files);
 
 /// Tables of the analytics database (a separate database; never joined with the above).
 pub mod analytics {

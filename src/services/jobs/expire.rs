@@ -1,5 +1,5 @@
 //! Expiry sweep: deletes expired pastes (and `maxViews` pastes with no views left) in bounded
-//! batches on the primary, then their objects and cache entries. Reads never depend on it: an
+//! batches on the primary, then the objects of all their revisions and their cache entries. Reads never depend on it: an
 //! expired paste is refused on every path even before it is swept.
 
 use crate::error::AppResult;

@@ -1,11 +1,15 @@
-//! Orphan sweep: removes objects that have no paste row, left by a crash between the object
-//! upload and the INSERT (or a delete whose object removal failed). Objects younger than the
-//! grace period are left alone: their INSERT may still be on its way.
+//! Orphan sweep: removes objects that no file row records, left by a crash between the object
+//! upload and the INSERT of a create, edit or fork (or a delete whose object removal failed).
+//! Keys are parsed ([`parse_key`]): `pastes/{id}/{attempt}/{position}` and the legacy
+//! `pastes/{id}`; anything else under the prefix is left alone. The check is by key, not by
+//! paste id, so the objects of a failed edit of a paste that lives are swept too. Objects
+//! younger than the grace period are left alone: their INSERT may still be on its way.
 
 use chrono::Utc;
 
 use crate::error::AppResult;
 use crate::services::App;
+use crate::services::blob::parse_key;
 use crate::services::db::{hourly_views as hq, pastes as q};
 
 const PAGE: usize = 1000;
@@ -20,17 +24,18 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
         let old: Vec<String> = objects
             .into_iter()
             .filter(|o| o.last_modified.is_some_and(|t| t < cutoff))
-            .map(|o| o.paste_id)
+            .filter(|o| parse_key(&o.key).is_some())
+            .map(|o| o.key)
             .collect();
         if !old.is_empty() {
             let old_ref = &old;
-            let live = app
+            let recorded = app
                 .stores
                 .db
-                .read_prefer_primary(async |c| q::existing_ids(c, old_ref).await)
+                .read_prefer_primary(async |c| q::recorded_keys(c, old_ref).await)
                 .await?;
-            for id in old.iter().filter(|id| !live.contains(id)) {
-                app.stores.blobs.delete(id).await?;
+            for key in old.iter().filter(|key| !recorded.contains(key)) {
+                app.stores.blobs.delete(key).await?;
                 removed += 1;
             }
         }

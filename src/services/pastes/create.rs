@@ -1,20 +1,23 @@
-//! Creating a paste.
+//! Creating a paste (and storing a revision's files, shared with edits and forks).
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::files::{self, Draft};
 use super::{Created, NewPaste, Paste, Pastes, detach, validate};
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::services::blob::{Placement, codec};
+use crate::services::blob::{self, Placement, codec};
 use crate::services::budgets::Operation;
 use crate::services::cache::CachedPaste;
-use crate::services::db::models::{NewPasteRow, PasteMeta, PasteRow, PasteWithBody};
+use crate::services::db::models::{
+    FileRow, NewFileRow, NewPasteRow, NewRevisionRow, PasteMeta, PasteRow, PasteWithFiles,
+};
 use crate::services::db::pastes as q;
 use crate::services::db::{DbFailure, is_unique_violation};
 
@@ -25,6 +28,49 @@ enum InsertOutcome {
     Durable,
     Absent,
     Unknown,
+}
+
+/// A revision's files compressed, before they are stored for one attempt.
+pub(super) struct Compressed {
+    pub drafts: Vec<Draft>,
+    pub texts: Vec<Bytes>,
+    pub bodies: Vec<Vec<u8>>,
+    pub placements: Vec<Placement>,
+}
+
+/// A revision's files as stored by one attempt: their rows, and the objects the attempt
+/// wrote (to remove if it fails).
+pub(super) struct Stored {
+    pub rows: Vec<NewFileRow>,
+    pub objects: Vec<String>,
+}
+
+impl Compressed {
+    pub fn total_bytes(&self) -> usize {
+        self.texts.iter().map(Bytes::len).sum()
+    }
+
+    /// The rows and texts of a revision made of these files, for the cache.
+    pub fn entry_files(&self, stored: &Stored) -> Vec<(FileRow, Bytes)> {
+        stored
+            .rows
+            .iter()
+            .zip(&self.texts)
+            .map(|(r, text)| {
+                (
+                    FileRow {
+                        position: r.position,
+                        name: r.name.clone(),
+                        language: r.language.clone(),
+                        size_bytes: r.size_bytes,
+                        content_sha256: r.content_sha256.clone(),
+                        object_key: r.object_key.clone(),
+                    },
+                    text.clone(),
+                )
+            })
+            .collect()
+    }
 }
 
 impl Pastes {
@@ -45,15 +91,82 @@ impl Pastes {
         self.refuse_writes_when_read_only()?;
         let input = input.await?;
         let (this, caller) = (self.clone(), caller.clone());
-        detach(async move { this.create_now(&caller, input).await }).await
+        detach(async move { this.create_now(&caller, input, None).await }).await
+    }
+
+    /// Compresses a revision's files (large ones on the blocking pool) and decides where each
+    /// body goes.
+    pub(super) async fn compress(&self, drafts: Vec<Draft>) -> AppResult<Compressed> {
+        let texts: Vec<Bytes> = drafts.iter().map(|d| Bytes::from(d.text.clone())).collect();
+        let bodies = futures_util::future::try_join_all(
+            texts.iter().map(|t| codec::compress_async(t.clone())),
+        )
+        .await
+        .map_err(AppError::internal)?;
+        let placements = texts
+            .iter()
+            .map(|t| self.inner.blobs.placement(t.len()))
+            .collect();
+        Ok(Compressed {
+            drafts,
+            texts,
+            bodies,
+            placements,
+        })
+    }
+
+    /// Stores a revision's files for one attempt: large bodies go to the object store under
+    /// this attempt's keys (concurrently), small ones into the rows. On failure, removes what
+    /// it wrote.
+    pub(super) async fn store(
+        &self,
+        id: &str,
+        revision: i32,
+        attempt: &str,
+        files: &Compressed,
+    ) -> AppResult<Stored> {
+        let mut rows = Vec::with_capacity(files.drafts.len());
+        let mut objects = Vec::new();
+        for (i, d) in files.drafts.iter().enumerate() {
+            let object =
+                (files.placements[i] == Placement::Object).then(|| blob::file_key(id, attempt, i));
+            rows.push(NewFileRow {
+                paste_id: id.to_owned(),
+                revision,
+                position: i as i16,
+                name: d.name.clone(),
+                language: d.language.clone(),
+                size_bytes: d.text.len() as i32,
+                content_sha256: d.sha256.clone(),
+                body: object.is_none().then(|| files.bodies[i].clone()),
+                object_key: object.clone(),
+            });
+            objects.extend(object.map(|key| (key, i)));
+        }
+        let blobs = &self.inner.blobs;
+        let puts = objects
+            .iter()
+            .map(|(key, i)| blobs.put(key, &files.bodies[*i]));
+        let results = futures_util::future::join_all(puts).await;
+        let objects: Vec<String> = objects.into_iter().map(|(key, _)| key).collect();
+        if let Some(e) = results.into_iter().find_map(Result::err) {
+            self.remove_objects(id, &objects).await;
+            return Err(e.into());
+        }
+        Ok(Stored { rows, objects })
     }
 
     #[tracing::instrument(skip_all, fields(paste.id))]
-    async fn create_now(&self, caller: &Caller, input: NewPaste) -> AppResult<Created> {
+    pub(super) async fn create_now(
+        &self,
+        caller: &Caller,
+        input: NewPaste,
+        forked_from: Option<String>,
+    ) -> AppResult<Created> {
         let this = &self.inner;
-        let input = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
+        let (input, drafts) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
         let owner = caller.user_id();
-        let sha = Sha256::digest(input.content.as_bytes()).to_vec();
+        let sha = files::revision_digest(&drafts);
 
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = self.find_idempotent(owner, key).await?
@@ -61,18 +174,17 @@ impl Pastes {
             return self.replay(existing, &sha, key).await;
         }
 
-        let text = Bytes::from(input.content);
-        let size = text.len();
-        let compressed = codec::compress_async(text.clone())
-            .await
-            .map_err(AppError::internal)?;
-        let placement = this.blobs.placement(size);
+        let summary = files::created_summary(drafts.len(), forked_from.as_deref());
+        let files = self.compress(drafts).await?;
+        let size = files.total_bytes();
+        let file_count = files.drafts.len() as i16;
         let now = Utc::now();
         let expires_at = input.expires_in.map(|s| now + chrono::Duration::seconds(s));
         let ticket = this.cache.ticket();
 
         for _ in 0..ID_ATTEMPTS {
             let id = ids::new_paste_id();
+            let attempt = ids::new_attempt();
             tracing::Span::current().record("paste.id", id.as_str());
             let delete_token = owner.is_none().then(|| match &input.idempotency_key {
                 Some(key) => this.auth.derive_secret(&["delete-token", &id, key]),
@@ -90,29 +202,43 @@ impl Pastes {
                 max_views: input.max_views,
                 size_bytes: size as i32,
                 content_sha256: sha.clone(),
-                body: (placement == Placement::Inline).then(|| compressed.clone()),
-                in_blob: placement == Placement::Object,
+                body: None,
+                in_blob: false,
                 delete_token_sha256: delete_token.as_deref().map(|t| Sha256::digest(t).to_vec()),
                 idempotency_key: input.idempotency_key.clone(),
+                revision: 1,
+                forked_from: forked_from.clone(),
+                file_count,
             };
-            if placement == Placement::Object {
-                this.blobs.put(&id, &compressed).await?;
-            }
-            let in_blob = placement == Placement::Object;
-            match this.db.write(async |c| q::insert(c, &row).await).await {
+            let revision = NewRevisionRow {
+                paste_id: id.clone(),
+                number: 1,
+                created_at: now,
+                title: row.title.clone(),
+                language: row.language.clone(),
+                size_bytes: row.size_bytes,
+                content_sha256: sha.clone(),
+                file_count,
+                summary: summary.clone(),
+                attempt: attempt.clone(),
+            };
+            let stored = self.store(&id, 1, &attempt, &files).await?;
+            let rows = &stored.rows;
+            match this
+                .db
+                .write(async |c| q::insert(c, &row, &revision, rows).await)
+                .await
+            {
                 Ok(()) => {}
                 Err(DbFailure::Query(e)) if is_unique_violation(&e, q::PRIMARY_KEY) => {
+                    // Only this attempt's objects: the other paste's keys are its own.
                     tracing::warn!("paste id collision; drawing another");
-                    if in_blob {
-                        self.remove_object(&id).await;
-                    }
+                    self.remove_objects(&id, &stored.objects).await;
                     continue;
                 }
                 Err(DbFailure::Query(e)) if is_unique_violation(&e, q::IDEMPOTENCY_INDEX) => {
                     // A concurrent request with the same key won the race: answer with its paste.
-                    if in_blob {
-                        self.remove_object(&id).await;
-                    }
+                    self.remove_objects(&id, &stored.objects).await;
                     let key = input.idempotency_key.as_deref().unwrap_or_default();
                     let existing =
                         self.find_idempotent(owner, key)
@@ -128,13 +254,11 @@ impl Pastes {
                     match self.insert_outcome(&id).await {
                         InsertOutcome::Durable => {}
                         InsertOutcome::Absent => {
-                            if in_blob {
-                                self.remove_object(&id).await;
-                            }
+                            self.remove_objects(&id, &stored.objects).await;
                             return Err(failure.into());
                         }
-                        // Keep the object: the row may exist (the orphan sweep removes the
-                        // object if it does not).
+                        // Keep the objects: the row may exist (the orphan sweep removes the
+                        // objects if it does not).
                         InsertOutcome::Unknown => {
                             return Err(AppError::Unavailable {
                                 reason: "the paste may not have been saved; retry with the same idempotencyKey",
@@ -144,37 +268,22 @@ impl Pastes {
                     }
                 }
                 Err(other) => {
-                    if in_blob {
-                        self.remove_object(&id).await;
-                    }
+                    self.remove_objects(&id, &stored.objects).await;
                     return Err(other.into());
                 }
             }
-            metrics::counter!("pastebin_pastes_created_total", "storage" => match placement {
-                Placement::Inline => "inline",
-                Placement::Object => "object",
+            metrics::counter!("pastebin_pastes_created_total", "storage" => if stored.objects.is_empty() {
+                "inline"
+            } else {
+                "object"
             })
             .increment(1);
-            tracing::info!(paste.id = %id, bytes = size, "paste created");
+            tracing::info!(paste.id = %id, bytes = size, files = file_count, "paste created");
             let meta = PasteMeta {
-                row: PasteRow {
-                    id,
-                    owner_id: owner,
-                    title: row.title,
-                    language: row.language,
-                    visibility: row.visibility,
-                    created_at: now,
-                    expires_at,
-                    burn_after_reading: row.burn_after_reading,
-                    max_views: row.max_views,
-                    views_used: 0,
-                    size_bytes: row.size_bytes,
-                    content_sha256: sha,
-                    in_blob: row.in_blob,
-                },
+                row: created_row(&row, now),
                 author: caller.viewer.username().map(str::to_owned),
             };
-            let entry = Arc::new(CachedPaste::new(meta, text));
+            let entry = Arc::new(CachedPaste::new(meta, files.entry_files(&stored)));
             this.cache.fill_local(ticket, &entry);
             return Ok(Created {
                 paste: Paste::full(entry),
@@ -213,7 +322,7 @@ impl Pastes {
         &self,
         owner: Option<Uuid>,
         key: &str,
-    ) -> AppResult<Option<PasteWithBody>> {
+    ) -> AppResult<Option<PasteWithFiles>> {
         Ok(self
             .inner
             .db
@@ -222,7 +331,7 @@ impl Pastes {
     }
 
     /// Answers a retried create with the paste the first attempt made.
-    async fn replay(&self, existing: PasteWithBody, sha: &[u8], key: &str) -> AppResult<Created> {
+    async fn replay(&self, existing: PasteWithFiles, sha: &[u8], key: &str) -> AppResult<Created> {
         if existing.meta.row.content_sha256 != sha {
             return Err(AppError::bad_input(
                 "idempotencyKey was already used for different content",
@@ -233,10 +342,32 @@ impl Pastes {
                 .auth
                 .derive_secret(&["delete-token", &existing.meta.row.id, key])
         });
-        let (text, _) = self.load_body(&existing.meta, existing.body).await?;
+        let (files, _) = self.load_files(&existing.meta, existing.files).await?;
         Ok(Created {
-            paste: Paste::full(Arc::new(CachedPaste::new(existing.meta, text))),
+            paste: Paste::full(Arc::new(CachedPaste::new(existing.meta, files))),
             delete_token,
         })
+    }
+}
+
+/// The row a paste was created with, as read back.
+fn created_row(row: &NewPasteRow, now: DateTime<Utc>) -> PasteRow {
+    PasteRow {
+        id: row.id.clone(),
+        owner_id: row.owner_id,
+        title: row.title.clone(),
+        language: row.language.clone(),
+        visibility: row.visibility,
+        created_at: now,
+        expires_at: row.expires_at,
+        burn_after_reading: row.burn_after_reading,
+        max_views: row.max_views,
+        views_used: 0,
+        size_bytes: row.size_bytes,
+        content_sha256: row.content_sha256.clone(),
+        revision: 1,
+        edited_at: None,
+        forked_from: row.forked_from.clone(),
+        file_count: row.file_count,
     }
 }

@@ -39,8 +39,8 @@ impl Pastes {
             .write(async |c| q::delete_authorized(c, id, proof()).await)
             .await?;
         match outcome {
-            DeleteOutcome::Deleted { in_blob } => {
-                self.forget(id, in_blob).await;
+            DeleteOutcome::Deleted { object_keys } => {
+                self.forget(id, &object_keys).await;
                 tracing::info!("paste deleted");
                 Ok(())
             }

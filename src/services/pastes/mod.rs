@@ -1,6 +1,13 @@
 //! The paste service: the rules every door (GraphQL, raw text, `POST /`, the REST API) and the
-//! jobs share. One file per use case — [`create`], [`read`], [`delete`], [`list`] — and the
-//! types they hand out here.
+//! jobs share. One file per use case — [`create`], [`read`], [`edit`], [`fork`], [`delete`],
+//! [`list`] — and the types they hand out here.
+//!
+//! A paste has revisions (immutable; the newest is current; an edit names the revision it
+//! starts from and a stale one is refused with `CONFLICT`), and each revision has 1 to
+//! [`MAX_FILES`] files ([`files`]). The paste's row holds the current revision's title,
+//! language, size and digest, so metadata lookups and listings read one row; reading the
+//! current revision's content is one query joining the row to its files by primary key (plus
+//! the object store for large bodies).
 //!
 //! Read path: in-process cache → Redis → replica (primary when the replica lacks it) → object
 //! store for large bodies → fill the caches. After any hit the paste is checked again: not
@@ -10,13 +17,19 @@
 //! Burn-after-reading and `maxViews` pastes are never cached; their content is claimed
 //! atomically on the primary.
 //!
-//! Write path: validate → compress → body to the object store first when large → INSERT on
-//! the primary → answer. A failed INSERT removes the object; an INSERT whose outcome is
-//! unknown (connection lost after COMMIT was sent) is resolved by looking the id up before
-//! answering, and a client `idempotencyKey` makes a retry return the same paste.
+//! Write path: validate → compress → large bodies to the object store first, under keys of
+//! their own attempt → INSERT on the primary (row, revision and files in one transaction) →
+//! answer. A failed INSERT removes that attempt's objects; an INSERT whose outcome is unknown
+//! (connection lost after COMMIT was sent) is resolved by looking the id up before answering,
+//! and a client `idempotencyKey` makes a retry return the same paste. An edit is acknowledged
+//! after the caches of every instance were told (as for a delete).
 
 mod create;
 mod delete;
+mod edit;
+mod files;
+mod fork;
+mod languages;
 mod list;
 mod read;
 mod validate;
@@ -32,7 +45,7 @@ use super::cache::PasteCache;
 use super::cache::live_counts::LiveCounts;
 use super::cache::watchers::Watchers;
 use super::db::Db;
-use super::db::models::PasteMeta;
+use super::db::models::{FileRow, PasteMeta, RevisionRow};
 use super::invalidations;
 use crate::auth::Auth;
 use crate::caller::Viewer;
@@ -41,6 +54,8 @@ use crate::error::{AppError, AppResult};
 
 use super::cache::CachedPaste;
 pub use super::cache::Content;
+pub use edit::{MAX_HISTORY_FACTOR, MAX_REVISIONS};
+pub use files::{MAX_FILE_NAME_LEN, MAX_FILES, NewFile};
 pub use list::MAX_PAGE;
 pub use validate::{MAX_LANGUAGE_LEN, MAX_TITLE_LEN, MAX_VIEWS_LIMIT};
 
@@ -75,8 +90,13 @@ impl Visibility {
 /// What a client asks to create.
 #[derive(Clone, Debug)]
 pub struct NewPaste {
-    pub content: String,
+    /// A one-file paste: its text (the file is named after the language). Exactly one of
+    /// `content` and `files` is given.
+    pub content: Option<String>,
+    /// The files of the paste, in order.
+    pub files: Option<Vec<NewFile>>,
     pub title: Option<String>,
+    /// The paste's language; `None` with `files`: the first file's.
     pub language: Option<String>,
     /// Seconds from now; `None` = never.
     pub expires_in: Option<i64>,
@@ -91,7 +111,8 @@ impl NewPaste {
     /// from.
     pub fn text(content: String) -> Self {
         Self {
-            content,
+            content: Some(content),
+            files: None,
             title: None,
             language: None,
             expires_in: None,
@@ -103,20 +124,47 @@ impl NewPaste {
     }
 }
 
-/// A paste just created.
+/// An edit: a new revision of title, language and files, made from revision `base_revision`.
+#[derive(Clone, Debug)]
+pub struct Edit {
+    /// The revision the edit starts from; when it is no longer the current one the edit is
+    /// refused with `CONFLICT`.
+    pub base_revision: i32,
+    pub title: Option<String>,
+    pub language: Option<String>,
+    /// Exactly one of `content` (one file) and `files`, as for a create.
+    pub content: Option<String>,
+    pub files: Option<Vec<NewFile>>,
+}
+
+/// How a fork is made: from which revision (the current one by default), and the new paste's
+/// visibility and expiry (the create rules apply).
+#[derive(Clone, Debug)]
+pub struct ForkOptions {
+    pub revision: Option<i32>,
+    pub visibility: Visibility,
+    pub expires_in: Option<i64>,
+}
+
+/// A paste just created (or forked).
 pub struct Created {
     pub paste: Paste,
     /// For anonymous pastes: the secret that allows deleting it, shown once.
     pub delete_token: Option<String>,
 }
 
-/// A paste a caller may see: its metadata, and its content when it was loaded with it.
+/// A paste a caller may see, as of one revision (the current one unless a revision was asked
+/// for): its metadata, and its files' content when it was loaded with them.
 #[derive(Clone, Debug)]
-pub struct Paste(Repr);
+pub struct Paste {
+    repr: Repr,
+    /// The number of the paste's current revision.
+    latest: i32,
+}
 
 #[derive(Clone, Debug)]
 enum Repr {
-    /// Metadata and content (a cache entry, or loaded with its body).
+    /// Metadata and content (a cache entry, or loaded with its bodies).
     Full(Arc<CachedPaste>),
     /// Metadata only.
     Meta(Arc<PasteMeta>),
@@ -124,15 +172,29 @@ enum Repr {
 
 impl Paste {
     fn full(entry: Arc<CachedPaste>) -> Self {
-        Self(Repr::Full(entry))
+        let latest = entry.meta.row.revision;
+        Self {
+            repr: Repr::Full(entry),
+            latest,
+        }
     }
 
     fn meta_only(meta: PasteMeta) -> Self {
-        Self(Repr::Meta(Arc::new(meta)))
+        let latest = meta.row.revision;
+        Self {
+            repr: Repr::Meta(Arc::new(meta)),
+            latest,
+        }
+    }
+
+    /// This paste as of an earlier revision (`latest` stays the current one's number).
+    fn pinned(mut self, latest: i32) -> Self {
+        self.latest = latest;
+        self
     }
 
     fn meta(&self) -> &PasteMeta {
-        match &self.0 {
+        match &self.repr {
             Repr::Full(entry) => &entry.meta,
             Repr::Meta(meta) => meta,
         }
@@ -162,7 +224,7 @@ impl Paste {
         self.meta().row.expires_at
     }
 
-    /// Size of the content in bytes (UTF-8).
+    /// Size of the content in bytes (UTF-8), all files together.
     pub fn size_bytes(&self) -> i32 {
         self.meta().row.size_bytes
     }
@@ -194,15 +256,63 @@ impl Paste {
         is_owner(self.meta(), viewer)
     }
 
-    /// Burn-after-reading and `maxViews` pastes: never cached, their content claimed on read.
+    /// Burn-after-reading and `maxViews` pastes: never cached, their content claimed on read,
+    /// never edited or forked.
     pub fn is_guarded(&self) -> bool {
         is_guarded(self.meta())
     }
 
-    /// The text and its ETag, when this paste was loaded with its content.
+    /// The number of the revision this paste shows.
+    pub fn revision(&self) -> i32 {
+        self.meta().row.revision
+    }
+
+    /// The number of the paste's current revision.
+    pub fn latest_revision(&self) -> i32 {
+        self.latest
+    }
+
+    /// When the revision shown was made by an edit; `None` for revision 1.
+    pub fn edited_at(&self) -> Option<DateTime<Utc>> {
+        self.meta().row.edited_at
+    }
+
+    /// The id of the paste this one was forked from, while that one exists.
+    pub fn forked_from(&self) -> Option<&str> {
+        self.meta().row.forked_from.as_deref()
+    }
+
+    pub fn file_count(&self) -> i32 {
+        self.meta().row.file_count.into()
+    }
+
+    /// A strong validator of the whole revision (its files, names and languages).
+    pub fn revision_tag(&self) -> bytes::Bytes {
+        super::cache::content_tag(&self.meta().row.content_sha256)
+    }
+
+    /// The first file's text and its ETag, when this paste was loaded with its content. (A
+    /// one-file paste's text; the REST API and `/raw/{id}` serve the first file of any paste.)
     pub fn content(&self) -> Option<&Content> {
-        match &self.0 {
-            Repr::Full(entry) => Some(&entry.content),
+        match &self.repr {
+            Repr::Full(entry) => entry.first(),
+            Repr::Meta(_) => None,
+        }
+    }
+
+    /// The files with their content, when this paste was loaded with its content.
+    pub fn files(&self) -> Option<Vec<PasteFile>> {
+        match &self.repr {
+            Repr::Full(entry) => Some(
+                entry
+                    .files
+                    .iter()
+                    .map(|f| PasteFile {
+                        row: f.row.clone(),
+                        content: Some(f.content.clone()),
+                    })
+                    .collect(),
+            ),
             Repr::Meta(_) => None,
         }
     }
@@ -211,6 +321,73 @@ impl Paste {
     pub fn cursor(&self) -> String {
         list::encode_cursor(self.meta())
     }
+}
+
+/// One file of a paste: its name, language and size, and its text when loaded.
+#[derive(Clone, Debug)]
+pub struct PasteFile {
+    row: FileRow,
+    content: Option<Content>,
+}
+
+impl PasteFile {
+    pub fn name(&self) -> &str {
+        &self.row.name
+    }
+
+    pub fn language(&self) -> Option<&str> {
+        self.row.language.as_deref()
+    }
+
+    pub fn size_bytes(&self) -> i32 {
+        self.row.size_bytes
+    }
+
+    /// The text and its ETag, when loaded.
+    pub fn content(&self) -> Option<&Content> {
+        self.content.as_ref()
+    }
+}
+
+/// One revision in a paste's history.
+#[derive(Clone, Debug)]
+pub struct Revision(RevisionRow);
+
+impl Revision {
+    pub fn number(&self) -> i32 {
+        self.0.number
+    }
+
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    pub fn title(&self) -> Option<&str> {
+        self.0.title.as_deref()
+    }
+
+    pub fn language(&self) -> Option<&str> {
+        self.0.language.as_deref()
+    }
+
+    pub fn size_bytes(&self) -> i32 {
+        self.0.size_bytes
+    }
+
+    pub fn file_count(&self) -> i32 {
+        self.0.file_count.into()
+    }
+
+    /// What changed from the revision before ("Edited main.rs; added notes.md").
+    pub fn summary(&self) -> &str {
+        &self.0.summary
+    }
+}
+
+/// One page of a paste's revisions, newest first.
+pub struct RevisionPage {
+    pub items: Vec<Revision>,
+    pub has_next: bool,
 }
 
 /// One page of a newest-first listing.
@@ -262,20 +439,21 @@ impl Pastes {
         }
     }
 
-    /// After a paste's row is gone: its object, its cache entries everywhere, its live
-    /// counter and watchers. Each step is idempotent; sweeps repeat what fails here. Returns
-    /// once the caches are sure not to serve it (see `services::invalidations`), so a delete is
-    /// acknowledged only then.
-    pub(crate) async fn forget(&self, id: &str, in_blob: bool) {
-        self.forget_all(&[(id.to_owned(), in_blob)]).await;
+    /// After a paste's row is gone: its objects (of every revision), its cache entries
+    /// everywhere, its live counter and watchers. Each step is idempotent; sweeps repeat what
+    /// fails here. Returns once the caches are sure not to serve it (see
+    /// `services::invalidations`), so a delete is acknowledged only then.
+    pub(crate) async fn forget(&self, id: &str, object_keys: &[String]) {
+        self.forget_all(&[(id.to_owned(), object_keys.to_vec())])
+            .await;
     }
 
-    /// [`Pastes::forget`] for many pastes at once (the expiry sweep).
-    pub(crate) async fn forget_all(&self, gone: &[(String, bool)]) {
+    /// [`Pastes::forget`] for many pastes at once (the expiry sweep): `(id, object keys)`.
+    pub(crate) async fn forget_all(&self, gone: &[(String, Vec<String>)]) {
         use futures_util::{StreamExt, stream};
         let this = &self.inner;
-        stream::iter(gone.iter().filter(|(_, in_blob)| *in_blob))
-            .for_each_concurrent(16, |(id, _)| self.remove_object(id))
+        stream::iter(gone)
+            .for_each_concurrent(16, |(id, keys)| self.remove_objects(id, keys))
             .await;
         let ids: Vec<String> = gone.iter().map(|(id, _)| id.clone()).collect();
         if !invalidations::deliver(&this.db, &this.cache, &ids).await {
@@ -289,10 +467,26 @@ impl Pastes {
         }
     }
 
-    async fn remove_object(&self, id: &str) {
-        if let Err(e) = self.inner.blobs.delete(id).await {
-            tracing::warn!(paste.id = %id, error = %e, "could not remove object; the orphan sweep will");
+    /// After an edit: every instance's caches drop the paste (as for a delete), and its
+    /// revision watchers hear of the new revision.
+    async fn forget_revision(&self, id: &str, revision: i32) {
+        let this = &self.inner;
+        if !invalidations::deliver_edited(&this.db, &this.cache, id, revision).await {
+            // Recorded in Postgres by the edit's own transaction (see forget_all).
+            tokio::time::sleep(invalidations::DELIVERY_GRACE).await;
         }
+        this.watchers.revised(id, revision);
+    }
+
+    /// Removes objects (of a paste that is gone, or of an attempt that failed).
+    async fn remove_objects(&self, id: &str, keys: &[String]) {
+        let blobs = &self.inner.blobs;
+        let removals = keys.iter().map(|key| async move {
+            if let Err(e) = blobs.delete(key).await {
+                tracing::warn!(paste.id = %id, key = %key, error = %e, "could not remove object; the orphan sweep will");
+            }
+        });
+        futures_util::future::join_all(removals).await;
     }
 
     fn refuse_writes_when_read_only(&self) -> AppResult<()> {
@@ -377,7 +571,10 @@ mod tests {
                 views_used: 0,
                 size_bytes: 1,
                 content_sha256: vec![],
-                in_blob: false,
+                revision: 1,
+                edited_at: None,
+                forked_from: None,
+                file_count: 1,
             },
             author: None,
         }

@@ -1,54 +1,118 @@
-//! Reading a paste: metadata lookups, content reads, and claiming guarded pastes.
+//! Reading a paste: metadata lookups, content reads, earlier revisions, its history, and
+//! claiming guarded pastes.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::Utc;
+use futures_util::Stream;
 
 use super::{
-    CachedPaste, Content, Paste, Pastes, Repr, check_readable, detach, is_guarded, is_owner,
+    CachedPaste, Content, Paste, PasteFile, Pastes, Repr, Revision, RevisionPage, check_readable,
+    detach, is_guarded, is_owner,
 };
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::services::blob::codec;
 use crate::services::budgets::Operation;
-use crate::services::db::models::{PasteMeta, PasteWithBody};
+use crate::services::cache::watchers::RevisionEvent;
+use crate::services::db::models::{FileRow, PasteMeta, PasteWithFiles, StoredFile};
 use crate::services::db::pastes as q;
+
+/// Most revisions on one page of a paste's history.
+pub const MAX_REVISION_PAGE: i64 = 100;
 
 impl Pastes {
     /// A paste this caller may see, metadata only: never loads the body. Charges one read.
     pub async fn find(&self, caller: &Caller, id: &str) -> AppResult<Paste> {
-        self.inner.budgets.charge(caller, Operation::Read).await?;
-        self.lookup(caller, id, false).await
+        self.find_at(caller, id, None, false).await
     }
 
     /// A paste this caller may see, with its content when the caller may have it without
     /// spending a view (a plain paste; a guarded paste of the caller's own), in one query.
     /// Charges one read; counts no view ([`Pastes::open`] does).
     pub async fn find_with_content(&self, caller: &Caller, id: &str) -> AppResult<Paste> {
-        self.inner.budgets.charge(caller, Operation::Read).await?;
-        self.lookup(caller, id, true).await
+        self.find_at(caller, id, None, true).await
     }
 
-    /// The content of a paste found for this caller, counting the view. `None` for a
-    /// burn-after-reading paste of someone else (it is read with [`Pastes::reveal`]). A
-    /// `maxViews` paste spends one of its views (atomically on the primary).
-    pub async fn open(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<Content>> {
+    /// [`Pastes::find`] / [`Pastes::find_with_content`] as of a revision (`None`: the current
+    /// one). A revision the paste does not have is `NOT_FOUND`. Charges one read.
+    pub async fn find_at(
+        &self,
+        caller: &Caller,
+        id: &str,
+        revision: Option<i32>,
+        with_content: bool,
+    ) -> AppResult<Paste> {
+        self.inner.budgets.charge(caller, Operation::Read).await?;
+        let current = self.lookup(caller, id, with_content).await?;
+        match revision {
+            None => Ok(current),
+            Some(n) if n == current.revision() => Ok(current),
+            Some(n) => self.pin(&current, n, with_content).await,
+        }
+    }
+
+    /// The paste as of an earlier revision: that revision's title, language and size, and its
+    /// files (with their bodies when asked). Earlier revisions are immutable and not cached.
+    pub(super) async fn pin(
+        &self,
+        current: &Paste,
+        number: i32,
+        with_content: bool,
+    ) -> AppResult<Paste> {
+        if number < 1 || number > current.latest_revision() {
+            return Err(AppError::NotFound);
+        }
+        let id = current.id();
+        let rev = self
+            .read_replica_then_primary(async |c| q::revision(c, id, number).await)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut meta = current.meta().clone();
+        let row = &mut meta.row;
+        row.title = rev.title;
+        row.language = rev.language;
+        row.size_bytes = rev.size_bytes;
+        row.content_sha256 = rev.content_sha256;
+        row.file_count = rev.file_count;
+        row.revision = number;
+        row.edited_at = (number > 1).then_some(rev.created_at);
+        let latest = current.latest_revision();
+        if !with_content || is_guarded(&meta) {
+            return Ok(Paste::meta_only(meta).pinned(latest));
+        }
+        let stored = self
+            .read_replica_then_primary(async |c| {
+                let files = q::revision_files(c, id, number).await?;
+                Ok((!files.is_empty()).then_some(files))
+            })
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let (files, _) = self.load_files(&meta, stored).await?;
+        Ok(Paste::full(Arc::new(CachedPaste::new(meta, files))).pinned(latest))
+    }
+
+    /// The content of a paste found for this caller (every file of its revision), counting
+    /// the view. `None` for a burn-after-reading paste of someone else (it is read with
+    /// [`Pastes::reveal`]). A `maxViews` paste spends one of its views (atomically on the
+    /// primary).
+    pub async fn open(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<Paste>> {
         let meta = paste.meta();
         if !is_guarded(meta) {
-            let content = match paste.content() {
-                Some(c) => c.clone(),
-                None => self.reload(caller, meta.row.id.as_str()).await?,
+            let opened = match &paste.repr {
+                Repr::Full(_) => paste.clone(),
+                Repr::Meta(_) => self.reload(caller, paste).await?,
             };
             self.inner.counts.record(&meta.row.id);
-            return Ok(Some(content));
+            return Ok(Some(opened));
         }
         if is_owner(meta, &caller.viewer) {
             // The owner reads without spending a view or burning the paste.
-            return match paste.content() {
-                Some(c) => Ok(Some(c.clone())),
-                None => self.reload(caller, meta.row.id.as_str()).await.map(Some),
+            return match &paste.repr {
+                Repr::Full(_) => Ok(Some(paste.clone())),
+                Repr::Meta(_) => self.reload(caller, paste).await.map(Some),
             };
         }
         if meta.row.burn_after_reading {
@@ -56,12 +120,12 @@ impl Pastes {
         }
         let (this, id) = (self.clone(), meta.row.id.clone());
         let claimed = detach(async move { this.claim_view(&id).await }).await?;
-        Ok(Some(claimed.content.clone()))
+        Ok(Some(Paste::full(Arc::new(claimed))))
     }
 
     /// The content of a paste that came from a listing: charged per paste, then as
     /// [`Pastes::open`].
-    pub async fn open_listed(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<Content>> {
+    pub async fn open_listed(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<Paste>> {
         self.inner
             .budgets
             .charge(caller, Operation::ListedContent)
@@ -70,12 +134,28 @@ impl Pastes {
         self.open(caller, &found).await
     }
 
-    /// Raw text and the REST API: the content, counting the view. A burn-after-reading paste
-    /// is refused on these GET routes so a link preview cannot consume it.
+    /// Raw text and the REST API: the first file's content, counting the view. A
+    /// burn-after-reading paste is refused on these GET routes so a link preview cannot
+    /// consume it.
     pub async fn read(&self, caller: &Caller, id: &str) -> AppResult<(Paste, Content)> {
-        let paste = self.find_with_content(caller, id).await?;
+        let paste = self.read_at(caller, id, None).await?;
+        let content = paste
+            .content()
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("an opened paste has content")))?;
+        Ok((paste, content))
+    }
+
+    /// [`Pastes::read`] as of a revision, with every file: per-file raw text and downloads.
+    pub async fn read_at(
+        &self,
+        caller: &Caller,
+        id: &str,
+        revision: Option<i32>,
+    ) -> AppResult<Paste> {
+        let paste = self.find_at(caller, id, revision, true).await?;
         match self.open(caller, &paste).await? {
-            Some(content) => Ok((paste, content)),
+            Some(opened) => Ok(opened),
             None => Err(AppError::Forbidden(
                 "this paste is deleted after reading: reveal it with POST /raw/{id} or the revealPaste mutation",
             )),
@@ -88,30 +168,134 @@ impl Pastes {
         let paste = self.find_with_content(caller, id).await?;
         let meta = paste.meta();
         if !meta.row.burn_after_reading || is_owner(meta, &caller.viewer) {
-            let content = self.open(caller, &paste).await?.ok_or(AppError::NotFound)?;
-            return Ok(match &paste.0 {
-                Repr::Full(_) => paste,
-                Repr::Meta(meta) => Paste::full(Arc::new(CachedPaste {
-                    meta: PasteMeta::clone(meta),
-                    content,
-                })),
-            });
+            return self.open(caller, &paste).await?.ok_or(AppError::NotFound);
         }
         self.refuse_writes_when_read_only()?;
-        let (this, id, in_blob) = (self.clone(), id.to_owned(), meta.row.in_blob);
+        let (this, id) = (self.clone(), id.to_owned());
         detach(async move {
             let db = &this.inner.db;
             let id = id.as_str();
             let claimed = db.write(async |c| q::claim_burn(c, id).await).await?;
-            let PasteWithBody { meta, body } = claimed.ok_or(AppError::NotFound)?;
-            let loaded = this.load_body(&meta, body).await;
+            let PasteWithFiles { meta, files } = claimed.ok_or(AppError::NotFound)?;
+            let keys = object_keys(&files);
+            let loaded = this.load_files(&meta, files).await;
             // Gone whether or not the body could be read: the claim is what counts.
             this.inner.counts.record(id);
-            this.forget(id, in_blob).await;
+            this.forget(id, &keys).await;
             tracing::info!(paste.id = %id, "burn-after-reading paste read and removed");
             Ok(Paste::full(Arc::new(CachedPaste::new(meta, loaded?.0))))
         })
         .await
+    }
+
+    /// The files of a paste found for this caller (names, languages, sizes), without their
+    /// content. Part of reading the paste: not charged.
+    pub async fn file_list(&self, paste: &Paste) -> AppResult<Vec<PasteFile>> {
+        if let Some(files) = paste.files() {
+            return Ok(files
+                .into_iter()
+                .map(|f| PasteFile { content: None, ..f })
+                .collect());
+        }
+        let (id, revision) = (paste.id(), paste.revision());
+        let rows = self
+            .read_replica_then_primary(async |c| {
+                let rows = q::file_list(c, id, revision).await?;
+                Ok((!rows.is_empty()).then_some(rows))
+            })
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|row| PasteFile { row, content: None })
+            .collect())
+    }
+
+    /// A page of a paste's revisions, newest first, before revision `before`. Charges one
+    /// read (a page of a listing).
+    pub async fn revisions(
+        &self,
+        caller: &Caller,
+        paste: &Paste,
+        first: i64,
+        before: Option<i32>,
+    ) -> AppResult<RevisionPage> {
+        self.inner
+            .budgets
+            .charge(caller, Operation::ListPage)
+            .await?;
+        let first = first.clamp(1, MAX_REVISION_PAGE);
+        let id = paste.id();
+        let before = before.map(|b| b.min(paste.latest_revision() + 1));
+        let mut rows = self
+            .inner
+            .db
+            .read_prefer_primary(async |c| q::revisions(c, id, before, first + 1).await)
+            .await?;
+        let has_next = rows.len() as i64 > first;
+        rows.truncate(first as usize);
+        Ok(RevisionPage {
+            items: rows.into_iter().map(Revision).collect(),
+            has_next,
+        })
+    }
+
+    /// How many forks were made of a paste: for its owner only (`None` for anyone else).
+    pub async fn fork_count(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<i64>> {
+        if !paste.is_owned_by(&caller.viewer) {
+            return Ok(None);
+        }
+        let id = paste.id();
+        Ok(Some(
+            self.inner
+                .db
+                .read_prefer_primary(async |c| q::fork_count(c, id).await)
+                .await?,
+        ))
+    }
+
+    /// The paste's current revision number now, then each new one; ends when the paste is
+    /// gone. Charges one read (as a subscription).
+    pub async fn watch_revisions(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> AppResult<impl Stream<Item = i32> + Send + 'static + use<>> {
+        self.inner
+            .budgets
+            .charge(caller, Operation::Subscribe)
+            .await?;
+        let paste = self.lookup(caller, id, false).await?;
+        let rx = self.inner.watchers.watch_revisions(id, paste.revision());
+        let (this, caller, id) = (self.clone(), caller.clone(), id.to_owned());
+        let start = (rx, None::<i32>);
+        Ok(futures_util::stream::unfold(
+            start,
+            move |(mut rx, last)| {
+                let (this, caller, id) = (this.clone(), caller.clone(), id.clone());
+                async move {
+                    loop {
+                        if last.is_some() {
+                            rx.changed().await.ok()?;
+                        }
+                        let event = *rx.borrow_and_update();
+                        let current = match event {
+                            RevisionEvent::Current(n) => n,
+                            RevisionEvent::Gone => return None,
+                            // Announcements may have been missed: ask the database.
+                            RevisionEvent::Resync => match this.lookup(&caller, &id, false).await {
+                                Ok(p) => p.revision(),
+                                Err(AppError::NotFound) => return None,
+                                Err(_) => continue,
+                            },
+                        };
+                        if last.is_none_or(|l| current > l) {
+                            return Some((current, (rx, Some(current))));
+                        }
+                    }
+                }
+            },
+        ))
     }
 
     /// [`Pastes::find`] without the charge, for services whose own operation was charged
@@ -124,10 +308,16 @@ impl Pastes {
         self.lookup(caller, id, false).await
     }
 
-    /// Finds a paste for this caller without charging: the caches, then the database. With
-    /// `with_body`, one query loads metadata and body, and the object store is asked for
-    /// large bodies; without, neither the body column nor the object store is touched.
-    async fn lookup(&self, caller: &Caller, id: &str, with_body: bool) -> AppResult<Paste> {
+    /// Finds a paste (its current revision) for this caller without charging: the caches,
+    /// then the database. With `with_body`, one query loads metadata and the files' bodies,
+    /// and the object store is asked for large bodies; without, neither the body column nor
+    /// the object store is touched.
+    pub(super) async fn lookup(
+        &self,
+        caller: &Caller,
+        id: &str,
+        with_body: bool,
+    ) -> AppResult<Paste> {
         let this = &self.inner;
         if !ids::looks_like_id(id) {
             return Err(AppError::NotFound);
@@ -152,8 +342,8 @@ impl Pastes {
             return Ok(Paste::meta_only(meta));
         }
         let ticket = this.cache.ticket();
-        let PasteWithBody { meta, body } = self
-            .read_replica_then_primary(async |c| q::find_with_body(c, id).await)
+        let PasteWithFiles { meta, files } = self
+            .read_replica_then_primary(async |c| q::find_with_files(c, id).await)
             .await?
             .ok_or(AppError::NotFound)?;
         check_readable(&meta, &caller.viewer, now)?;
@@ -161,8 +351,8 @@ impl Pastes {
             return Ok(Paste::meta_only(meta));
         }
         let guarded = is_guarded(&meta);
-        let (text, compressed) = self.load_body(&meta, body).await?;
-        let entry = Arc::new(CachedPaste::new(meta, text));
+        let (files, compressed) = self.load_files(&meta, files).await?;
+        let entry = Arc::new(CachedPaste::new(meta, files));
         if !guarded {
             this.cache.fill(ticket, &entry, &compressed).await;
         }
@@ -191,17 +381,21 @@ impl Pastes {
     }
 
     /// The content of a paste found earlier without it (a listed paste, a guarded paste of
-    /// the caller's own): one query for metadata and body, preferring the primary.
-    async fn reload(&self, caller: &Caller, id: &str) -> AppResult<Content> {
-        let PasteWithBody { meta, body } = self
+    /// the caller's own, an earlier revision), preferring the primary.
+    async fn reload(&self, caller: &Caller, paste: &Paste) -> AppResult<Paste> {
+        let (id, revision) = (paste.id(), paste.revision());
+        if revision != paste.latest_revision() {
+            return self.pin(paste, revision, true).await;
+        }
+        let PasteWithFiles { meta, files } = self
             .inner
             .db
-            .read_prefer_primary(async |c| q::find_with_body(c, id).await)
+            .read_prefer_primary(async |c| q::find_with_files(c, id).await)
             .await?
             .ok_or(AppError::NotFound)?;
         check_readable(&meta, &caller.viewer, Utc::now())?;
-        let (text, _) = self.load_body(&meta, body).await?;
-        Ok(CachedPaste::new(meta, text).content)
+        let (files, _) = self.load_files(&meta, files).await?;
+        Ok(Paste::full(Arc::new(CachedPaste::new(meta, files))))
     }
 
     /// Reads a `maxViews` paste once; removes it when that was its last view.
@@ -210,8 +404,8 @@ impl Pastes {
         let claimed = db.write(async |c| q::claim_view(c, id).await).await?;
         // Readability was checked when the paste was found; the claim re-checks expiry and
         // views left. The returned row already counts this view.
-        let PasteWithBody { meta, body } = claimed.ok_or(AppError::NotFound)?;
-        let (text, _) = self.load_body(&meta, body).await?;
+        let PasteWithFiles { meta, files } = claimed.ok_or(AppError::NotFound)?;
+        let (files, _) = self.load_files(&meta, files).await?;
         self.inner.counts.record(id);
         if meta
             .row
@@ -222,7 +416,7 @@ impl Pastes {
                 .write(async |c| q::delete_if_exhausted(c, id).await)
                 .await
             {
-                Ok(Some(in_blob)) => self.forget(id, in_blob).await,
+                Ok(Some(keys)) => self.forget(id, &keys).await,
                 Ok(None) => {}
                 // The expiry sweep removes exhausted pastes too.
                 Err(e) => {
@@ -230,29 +424,55 @@ impl Pastes {
                 }
             }
         }
-        Ok(CachedPaste::new(meta, text))
+        Ok(CachedPaste::new(meta, files))
     }
 
-    /// Decompresses a body, fetching it from the object store when it is not inline. Returns
-    /// the text and the compressed bytes (what the shared cache keeps).
-    pub(super) async fn load_body(
+    /// Decompresses a revision's bodies, fetching those that are not inline from the object
+    /// store (concurrently). Returns each file with its text, and the compressed bytes (what
+    /// the shared cache keeps).
+    pub(super) async fn load_files(
         &self,
         meta: &PasteMeta,
-        inline: Option<Vec<u8>>,
-    ) -> AppResult<(Bytes, Vec<u8>)> {
-        let compressed = match inline {
-            Some(b) => b,
-            None if meta.row.in_blob => self.inner.blobs.get(&meta.row.id).await?,
-            None => {
+        stored: Vec<StoredFile>,
+    ) -> AppResult<(Vec<(FileRow, Bytes)>, Vec<Vec<u8>>)> {
+        if stored.is_empty() {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "paste {} has no files",
+                meta.row.id
+            )));
+        }
+        let loads = stored.into_iter().map(|file| self.load_file(meta, file));
+        let loaded = futures_util::future::try_join_all(loads).await?;
+        Ok(loaded.into_iter().unzip())
+    }
+
+    async fn load_file(
+        &self,
+        meta: &PasteMeta,
+        file: StoredFile,
+    ) -> AppResult<((FileRow, Bytes), Vec<u8>)> {
+        let compressed = match (file.body, &file.row.object_key) {
+            (Some(b), _) => b,
+            (None, Some(key)) => self.inner.blobs.get(key).await?,
+            (None, None) => {
                 return Err(AppError::internal(anyhow::anyhow!(
-                    "paste {} has no body",
+                    "file {} of paste {} has no body",
+                    file.row.position,
                     meta.row.id
                 )));
             }
         };
-        let text = codec::decompress_async(compressed.clone(), meta.row.size_bytes as usize)
+        let text = codec::decompress_async(compressed.clone(), file.row.size_bytes as usize)
             .await
             .map_err(AppError::internal)?;
-        Ok((text, compressed))
+        Ok(((file.row, text), compressed))
     }
+}
+
+/// The object keys of a revision's files.
+pub(super) fn object_keys(files: &[StoredFile]) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|f| f.row.object_key.clone())
+        .collect()
 }

@@ -4,17 +4,20 @@ use crate::caller::Viewer;
 use crate::config::LimitsConfig;
 use crate::error::{AppError, AppResult};
 
+use super::files::{self, Draft};
 use super::{NewPaste, Visibility};
 
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_LANGUAGE_LEN: usize = 32;
 pub const MAX_VIEWS_LIMIT: i32 = 1000;
 
+/// Checks a create; returns the input (title and language cleaned, body taken out) and its
+/// files.
 pub(super) fn new_paste(
     config: &LimitsConfig,
     viewer: &Viewer,
     mut input: NewPaste,
-) -> AppResult<NewPaste> {
+) -> AppResult<(NewPaste, Vec<Draft>)> {
     match viewer {
         Viewer::Anonymous if !config.allow_anonymous => {
             return Err(AppError::Unauthenticated("sign in to create pastes"));
@@ -26,42 +29,16 @@ pub(super) fn new_paste(
         }
         _ => {}
     }
-    if input.content.len() > config.max_bytes {
-        return Err(AppError::PayloadTooLarge {
-            limit: config.max_bytes,
-        });
-    }
-    if input.content.is_empty() {
-        return Err(AppError::bad_input("content must not be empty"));
-    }
-    if input.content.contains('\0') {
-        return Err(AppError::bad_input(
-            "content must be text (it contains NUL characters)",
-        ));
-    }
-    input.title = clean_optional(input.title);
-    if let Some(t) = &input.title {
-        if t.chars().count() > MAX_TITLE_LEN {
-            return Err(AppError::bad_input(format!(
-                "title must be at most {MAX_TITLE_LEN} characters"
-            )));
-        }
-        if t.chars().any(is_invisible) {
-            return Err(AppError::bad_input(
-                "title must not contain control, format or bidirectional characters",
-            ));
-        }
-    }
-    input.language = clean_optional(input.language).map(|l| l.to_ascii_lowercase());
-    if let Some(l) = &input.language
-        && (l.len() > MAX_LANGUAGE_LEN
-            || !l
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+#-_.".contains(&b)))
-    {
-        return Err(AppError::bad_input(format!(
-            "language must be at most {MAX_LANGUAGE_LEN} characters of a-z, 0-9, + # - _ ."
-        )));
+    input.title = clean_title(input.title)?;
+    input.language = clean_language(input.language)?;
+    let drafts = files::drafts(
+        config,
+        input.content.take(),
+        input.files.take(),
+        input.language.as_deref(),
+    )?;
+    if input.language.is_none() {
+        input.language = drafts[0].language.clone();
     }
     match input.expires_in {
         None if !config.allow_never_expire => {
@@ -99,7 +76,7 @@ pub(super) fn new_paste(
             "idempotencyKey must be 8 to 64 characters of A-Z, a-z, 0-9, - and _",
         ));
     }
-    Ok(input)
+    Ok((input, drafts))
 }
 
 /// Characters a title shown to other people must not carry: controls, and the Unicode format
@@ -108,16 +85,52 @@ pub(super) fn new_paste(
 /// (U+200B–200D, U+2060, U+FEFF), soft hyphens, tags (U+E0000–E007F) and the like.
 pub fn is_invisible(c: char) -> bool {
     c.is_control()
-        || matches!(c,
-            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}'
-            | '\u{17B5}' | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{3164}'
-            | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
-            | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+        || matches!(c as u32,
+            0x00AD | 0x034F | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891
+            | 0x08E2 | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180F | 0x200B..=0x200F
+            | 0x2028..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0
+            | 0xFFF0..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
 }
 
 fn clean_optional(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// A title: trimmed (empty is none), at most [`MAX_TITLE_LEN`] characters, no control
+/// characters.
+pub(super) fn clean_title(title: Option<String>) -> AppResult<Option<String>> {
+    let title = clean_optional(title);
+    if let Some(t) = &title {
+        if t.chars().count() > MAX_TITLE_LEN {
+            return Err(AppError::bad_input(format!(
+                "title must be at most {MAX_TITLE_LEN} characters"
+            )));
+        }
+        if t.chars().any(is_invisible) {
+            return Err(AppError::bad_input(
+                "title must not contain control, format or bidirectional characters",
+            ));
+        }
+    }
+    Ok(title)
+}
+
+/// A language: trimmed and lowercased (empty is none), at most [`MAX_LANGUAGE_LEN`] characters
+/// of a-z, 0-9, + # - _ .
+pub(super) fn clean_language(language: Option<String>) -> AppResult<Option<String>> {
+    let language = clean_optional(language).map(|l| l.to_ascii_lowercase());
+    if let Some(l) = &language
+        && (l.len() > MAX_LANGUAGE_LEN
+            || !l
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+#-_.".contains(&b)))
+    {
+        return Err(AppError::bad_input(format!(
+            "language must be at most {MAX_LANGUAGE_LEN} characters of a-z, 0-9, + # - _ ."
+        )));
+    }
+    Ok(language)
 }
 
 #[cfg(test)]
@@ -131,7 +144,7 @@ mod tests {
         }
     }
 
-    fn code(r: AppResult<NewPaste>) -> &'static str {
+    fn code<T>(r: AppResult<T>) -> &'static str {
         r.err().map(|e| e.code().as_str()).unwrap_or("OK")
     }
 

@@ -8,6 +8,7 @@ export const CODES = Object.freeze([
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
+  'CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
@@ -19,6 +20,7 @@ const STATUS_CODES = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
@@ -121,6 +123,13 @@ export function describeError(error, ctx = {}) {
         kind: 'not-found',
         title: 'Paste not found',
         message: 'It may have expired, been deleted or burned after reading — or it is private.',
+      }
+    case 'CONFLICT':
+      return {
+        ...base,
+        kind: 'conflict',
+        title: 'Changed meanwhile',
+        message: 'Someone saved a newer revision of this paste while you were editing. Reload it, then make your change again.',
       }
     case 'PAYLOAD_TOO_LARGE':
       return {

@@ -80,3 +80,18 @@ export function isMarkdown(language, fileName = null) {
   if (['markdown', 'md', 'mkd', 'mkdown'].includes(l)) return true
   return !language && typeof fileName === 'string' && /\.(md|markdown|mkd|mkdown)$/i.test(fileName)
 }
+
+/** The language a file name says (`main.rs` -> rust), or null: the server's rule, for files
+ * shown before the server named their language. */
+export function languageForName(name) {
+  const lower = String(name || '').toLowerCase()
+  if (lower === 'makefile' || lower === 'gnumakefile') return 'makefile'
+  if (lower === 'dockerfile' || lower === 'containerfile') return 'dockerfile'
+  const dot = lower.lastIndexOf('.')
+  if (dot < 0) return null
+  const ext = lower.slice(dot + 1)
+  const more = { pyw: 'python', mjs: 'javascript', cjs: 'javascript', jsx: 'javascript', tsx: 'typescript', h: 'c', cc: 'cpp', hpp: 'cpp', cxx: 'cpp', yml: 'yaml', toml: 'ini', htm: 'xml', svg: 'xml', markdown: 'markdown', patch: 'diff', gql: 'graphql', zsh: 'bash' }
+  if (more[ext]) return more[ext]
+  for (const [id, e] of Object.entries(EXT)) if (e.toLowerCase() === ext && id !== 'shell') return id
+  return null
+}

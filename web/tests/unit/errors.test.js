@@ -7,6 +7,7 @@ const headers = (h) => ({ get: (k) => h[k.toLowerCase()] ?? null })
 describe('describeError: GraphQL error codes', () => {
   test.each([
     ['NOT_FOUND', 'not-found'],
+    ['CONFLICT', 'conflict'],
     ['PAYLOAD_TOO_LARGE', 'too-large'],
     ['RATE_LIMITED', 'rate-limited'],
     ['SERVICE_UNAVAILABLE', 'unavailable'],
@@ -20,6 +21,10 @@ describe('describeError: GraphQL error codes', () => {
     expect(d.kind).toBe(kind)
     expect(d.title).toBeTruthy()
     expect(d.message).toBeTruthy()
+  })
+
+  test('an HTTP 409 is a CONFLICT', () => {
+    expect(errorCode({ networkError: { statusCode: 409, result: '' } }).code).toBe('CONFLICT')
   })
 
   test('unknown code', () => expect(describeError(gql('WEIRD', 'odd')).kind).toBe('unknown'))

@@ -1,0 +1,2 @@
+DROP TRIGGER pastes_invalidate_on_edit ON pastes;
+DROP FUNCTION record_paste_edit_invalidation();
