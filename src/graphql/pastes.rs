@@ -80,11 +80,11 @@ impl PasteObject {
             .get_or_try_init(|| async {
                 let pastes = app(ctx).pastes();
                 let caller = caller(ctx)?;
-                Ok::<_, async_graphql::Error>(match self.origin {
-                    Origin::Known => Some(self.paste.clone()),
+                Ok::<_, async_graphql::Error>(Some(match self.origin {
+                    Origin::Known => self.paste.clone(),
                     Origin::Found => pastes.open(caller, &self.paste).await?,
                     Origin::Listed => pastes.open_listed(caller, &self.paste).await?,
-                })
+                }))
             })
             .await?;
         Ok(opened.as_ref())
@@ -194,9 +194,9 @@ impl PasteObject {
     }
 
     /// The text (of the first file: the whole text of a one-file paste; `files` has all).
-    /// Reading it counts one view. Null for a burn-after-reading paste that has not been
-    /// revealed: the revealPaste mutation returns it once and deletes the paste. For a
-    /// maxViews paste, reading it spends one of the remaining views.
+    /// Reading it counts one view, and reveals a guarded paste: a burn-after-reading paste is
+    /// returned once and deleted, a maxViews paste spends one of its remaining views (clients
+    /// show a reveal step first: select burnAfterReading / remainingViews without content).
     #[graphql(complexity = 5)]
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         match self.opened(ctx).await?.and_then(Paste::content) {
@@ -654,7 +654,8 @@ impl PasteMutation {
         Ok(true)
     }
 
-    /// Reads a burn-after-reading paste once: returns it with its content, then it is gone.
+    /// Reveals a paste: its content, spending a view of a guarded paste (a burn-after-reading
+    /// paste is returned once, then it is gone).
     async fn reveal_paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PasteObject> {
         let paste = app(ctx).pastes().reveal(caller(ctx)?, &id).await?;
         Ok(PasteObject::new(paste, Origin::Known))

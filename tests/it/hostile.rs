@@ -850,3 +850,60 @@ async fn titles_that_reorder_or_hide_text_are_refused() {
         "{r}"
     );
 }
+
+// --- 8. A guarded paste is spent only by a reveal, never by a GET. ------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_previews_head_and_conditional_gets_never_spend_a_guarded_paste() {
+    let app = TestApp::spawn().await;
+    let remaining = async |id: &str| -> Value {
+        app.gql(
+            "query($id: ID!) { paste(id: $id) { remainingViews } }",
+            json!({ "id": id }),
+        )
+        .await["data"]["paste"]["remainingViews"]
+            .clone()
+    };
+    let (id, _) = app
+        .create_paste_with(None, json!({ "content": "twice", "maxViews": 2 }))
+        .await;
+    let url = app.url(&format!("/raw/{id}"));
+    // A link preview's GET, a HEAD, a conditional GET: refused with a hint, nothing spent.
+    let get = app.http.get(&url).send().await.unwrap();
+    assert_eq!(get.status(), 403);
+    let body: Value = get.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST /raw/"),
+        "{body}"
+    );
+    assert_eq!(app.http.head(&url).send().await.unwrap().status(), 403);
+    let conditional = app
+        .http
+        .get(&url)
+        .header("if-none-match", "*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conditional.status(), 403);
+    assert_eq!(remaining(&id).await, 2);
+    // A reveal spends one: POST /raw, then GraphQL content; the third is gone.
+    let post = app.http.post(&url).send().await.unwrap();
+    assert_eq!(post.status(), 200);
+    assert_eq!(post.text().await.unwrap(), "twice");
+    assert_eq!(remaining(&id).await, 1);
+    assert_eq!(app.read_paste(None, &id).await.unwrap(), "twice");
+    assert_eq!(app.read_paste(None, &id).await, Err("NOT_FOUND".into()));
+
+    // Burn after reading: the same GET rule; GraphQL content is a reveal.
+    let (burn, _) = app
+        .create_paste_with(None, json!({ "content": "once", "burnAfterReading": true }))
+        .await;
+    let burn_url = app.url(&format!("/raw/{burn}"));
+    assert_eq!(app.http.get(&burn_url).send().await.unwrap().status(), 403);
+    assert_eq!(app.http.head(&burn_url).send().await.unwrap().status(), 403);
+    assert_eq!(app.read_paste(None, &burn).await.unwrap(), "once");
+    assert_eq!(app.read_paste(None, &burn).await, Err("NOT_FOUND".into()));
+}

@@ -144,8 +144,6 @@ pub fn check_name(name: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Unicode general category Cf (format), plus the line and paragraph separators.
-
 /// The digest of a revision: a one-file revision's is its file's sha256 (so a one-file paste
 /// keeps the digest it always had); otherwise the sha256 of every file's name, language and
 /// digest.
