@@ -71,7 +71,7 @@ async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
     telemetry::init_logging(&config.server.log, config.server.log_format);
     telemetry::metrics();
     let addr = config.server.addr;
-    let app = App::build(config)?;
+    let app = App::build(config).await?;
     let workers =
         with_workers.then(|| tokio::spawn(jobs::run(Arc::clone(&app), app.shutdown().clone())));
     let listener = listen(addr)?;
@@ -88,7 +88,7 @@ async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
 async fn worker(config: Config) -> anyhow::Result<()> {
     telemetry::init_logging(&config.server.log, config.server.log_format);
     telemetry::metrics();
-    let app = App::build(config)?;
+    let app = App::build(config).await?;
     serve_metrics(&app).await?;
     let stop = app.shutdown().clone();
     tokio::spawn(async move {

@@ -90,7 +90,7 @@ impl Health {
             self.db.health(),
             analytics,
             self.redis.ping(),
-            self.blobs.ping()
+            self.blobs.ping(std::time::Duration::from_secs(2))
         );
         Readiness {
             readable: db.primary || db.replica == Some(true),
