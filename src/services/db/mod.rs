@@ -95,10 +95,18 @@ impl PgPool {
         let config = &config.database;
         let url = with_connect_params(url, role, config.connect_timeout());
         let statement_timeout = config.db_statement_timeout_ms;
+        let connect_timeout = config.connect_timeout();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
         let tls = tls.clone();
         manager_config.custom_setup = Box::new(move |url| {
-            establish(url.to_owned(), role, statement_timeout, tls.clone()).boxed()
+            establish(
+                url.to_owned(),
+                role,
+                statement_timeout,
+                Some(connect_timeout),
+                tls.clone(),
+            )
+            .boxed()
         });
         // The driver does not re-check pooled connections, so every checkout from the write
         // pool checks that the session is still open, locally (no round trip). A running
@@ -428,7 +436,7 @@ pub async fn connect(
     ca_file: Option<&std::path::Path>,
 ) -> anyhow::Result<AsyncPgConnection> {
     let tls = tls::connector(ca_file)?;
-    Ok(establish(url.to_owned(), Role::Analytics, 0, tls).await?)
+    Ok(establish(url.to_owned(), Role::Analytics, 0, None, tls).await?)
 }
 
 /// The primary's URL with the parameters the write pool uses (for migrations and tools).
@@ -472,15 +480,43 @@ fn with_connect_params(url: &str, role: Role, connect_timeout: Duration) -> Stri
 /// Opens one session (TLS as the URL's `sslmode` asks) and applies the per-role settings.
 /// The replica's read-only flag is set after connecting, so `target_session_attrs=read-only`
 /// in its URL still finds a standby.
+///
+/// `connect_timeout` bounds the whole handshake, not only the TCP connect the driver bounds: a
+/// server that accepts and never answers (a region cut behind a proxy or load balancer) would
+/// otherwise hold a pool slot until it answers, and once every slot is held the pool could
+/// not reach a new primary. Each listed host gets the timeout, plus one for the handshake.
 async fn establish(
     url: String,
     role: Role,
     statement_timeout_ms: u64,
+    connect_timeout: Option<Duration>,
     tls: MakeRustlsConnect,
 ) -> ConnectionResult<AsyncPgConnection> {
     let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
         diesel::ConnectionError::InvalidConnectionUrl(e.to_string())
     })?;
+    let Some(t) = connect_timeout else {
+        return open_session(config, role, statement_timeout_ms, tls).await;
+    };
+    let within = t * (config.get_hosts().len().max(1) as u32 + 1);
+    tokio::time::timeout(
+        within,
+        open_session(config, role, statement_timeout_ms, tls),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(diesel::ConnectionError::BadConnection(format!(
+            "no answer from the server within {within:?}"
+        )))
+    })
+}
+
+async fn open_session(
+    config: tokio_postgres::Config,
+    role: Role,
+    statement_timeout_ms: u64,
+    tls: MakeRustlsConnect,
+) -> ConnectionResult<AsyncPgConnection> {
     let (client, connection) = config
         .connect(tls)
         .await
