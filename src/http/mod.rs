@@ -7,7 +7,9 @@
 //! | `GET /graphql` / `POST /graphql` / `GET /graphql/ws` | GraphiQL / queries / subscriptions |
 //! | `GET /raw/{id}` / `POST /raw/{id}` | raw text / reveal a burn-after-reading paste |
 //! | `/api/v1/paste`, `/api/v1/stats/hits` | the seed's REST API |
-//! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
+//! | `/healthz` | liveness: the process answers |
+//! | `/readyz`, `/readyz/write` | can serve reads / can take writes, from background state |
+//! | `/metrics` | Prometheus |
 
 mod body;
 mod gql_request;
@@ -117,6 +119,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/raw/{id}", get(raw::get_raw).post(raw::reveal_raw))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/readyz/write", get(health::readyz_write))
         .merge(api);
     let router = if server.metrics_addr.is_empty() {
         router.route("/metrics", get(health::metrics))

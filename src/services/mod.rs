@@ -75,11 +75,11 @@ pub struct App {
 
 impl App {
     /// Builds the stores and services and starts the per-process background tasks (view
-    /// flusher, pub/sub listener, object-store credentials). Connections are opened lazily: a
-    /// store that is down does not stop start-up. Refused: settings that can never work, and in
-    /// production an object store it was told to use and cannot (no AWS credentials, or STS
-    /// refusing them) — said in the error. The only waiting here is that first credential
-    /// fetch, bounded by a few seconds.
+    /// flusher, pub/sub listener, health probes, object-store credentials). Connections are
+    /// opened lazily: a store that is down does not stop start-up. Refused: settings that can
+    /// never work, and in production an object store it was told to use and cannot (no AWS
+    /// credentials, or STS refusing them) — said in the error. The only waiting here is that
+    /// first credential fetch, bounded by a few seconds.
     pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
         config.validate()?;
         let config = Arc::new(config);
@@ -146,7 +146,7 @@ impl App {
             counts,
             watchers,
         };
-        let health = Health::new(&stores);
+        let health = Health::start(&stores, &shutdown);
         Ok(Arc::new(Self {
             config,
             pastes,
