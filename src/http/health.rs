@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
+use crate::error::AppError;
 use crate::services::health::{Readiness, Status};
 
 pub async fn healthz() -> &'static str {
@@ -48,6 +49,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 pub async fn readyz_write(State(state): State<AppState>) -> Response {
     let readiness = state.app.health().readiness();
     answer(readiness.writes(), readiness)
+}
+
+/// `/metrics` on the public listener when it must not serve them (production, or a separate
+/// metrics listener configured).
+pub async fn metrics_elsewhere() -> AppError {
+    AppError::NotFound
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

@@ -17,6 +17,7 @@ mod metadata;
 mod object_store;
 mod pastes;
 mod process;
+mod production;
 mod readiness;
 mod rest;
 mod robustness;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::harness::{Deployment, unique};
+use crate::harness::{Deployment, eventually, unique};
 
 pub fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -113,4 +113,15 @@ impl Drop for Process {
         let _ = self.child.start_kill();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// Waits until `url` answers `status`.
+pub async fn eventually_status(http: &reqwest::Client, url: &str, status: u16, within: Duration) {
+    eventually(&format!("{url} answers {status}"), within, || async {
+        http.get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().as_u16() == status)
+    })
+    .await;
 }
