@@ -126,7 +126,6 @@ impl App {
             Arc::clone(&counts),
             Arc::clone(&watchers),
             budgets.clone(),
-            Arc::clone(&auth),
         );
         let accounts = Accounts::new(db.clone(), redis.clone(), auth, budgets.clone());
         let view_stats = ViewStats::new(

@@ -249,7 +249,8 @@ async fn writes_resume_within_ten_seconds_of_the_promotion() {
 async fn a_commit_in_flight_when_the_primary_dies_is_either_kept_or_safely_retried() {
     let pair = PgPair::start().await;
     let (a, _b) = two_regions(&pair, |_| {}).await;
-    let input = json!({ "content": "in flight", "idempotencyKey": "flight-key-0001" });
+    let input =
+        json!({ "content": "in flight", "idempotencyKey": "flight-key-0001-000000000000000000" });
     // The standby stops acknowledging: the next commit waits for it.
     pair.kill(1);
     let a = Arc::new(a);

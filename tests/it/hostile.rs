@@ -907,3 +907,130 @@ async fn link_previews_head_and_conditional_gets_never_spend_a_guarded_paste() {
     assert_eq!(app.read_paste(None, &burn).await.unwrap(), "once");
     assert_eq!(app.read_paste(None, &burn).await, Err("NOT_FOUND".into()));
 }
+
+// --- 3. Idempotency keys: nobody else's paste, the whole input, through an index. -------------
+
+const CREATE_KEYED: &str = "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id visibility } deleteToken } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_never_hands_anyone_else_a_paste() {
+    let app = TestApp::spawn().await;
+    // Without an account a key is a secret of at least 128 bits: a guessable one is refused.
+    let r = app
+        .gql(
+            CREATE_KEYED,
+            json!({ "i": { "content": "x", "idempotencyKey": "short-key-1" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{r}");
+    // Two accounts using the same key get two pastes; neither sees the other's.
+    let key = "same-key-for-both";
+    let alice = app
+        .register(&crate::harness::unique("alice"), "a good long password")
+        .await;
+    let bob = app
+        .register(&crate::harness::unique("bob"), "a good long password")
+        .await;
+    let create = |token: String| {
+        let app = &app;
+        async move {
+            app.gql_as(
+                Some(&token),
+                CREATE_KEYED,
+                json!({ "i": { "content": "same", "idempotencyKey": key } }),
+            )
+            .await["data"]["createPaste"]["paste"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (a, b) = (create(alice.clone()).await, create(bob).await);
+    assert_ne!(a, b);
+    assert_eq!(
+        create(alice.clone()).await,
+        a,
+        "alice's retry is her own paste"
+    );
+    // A retry that asks for anything else is refused, never answered with the first paste.
+    let r = app
+        .gql_as(
+            Some(&alice),
+            CREATE_KEYED,
+            json!({ "i": { "content": "same", "idempotencyKey": key, "visibility": "PRIVATE" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_key_is_free_again_and_a_replayed_delete_token_outlives_the_jwt_secret() {
+    let app = TestApp::spawn().await;
+    let key = "0123456789abcdef0123456789abcdef";
+    let input = json!({ "i": { "content": "kept", "idempotencyKey": key } });
+    let first = app.gql(CREATE_KEYED, input.clone()).await;
+    let id = first["data"]["createPaste"]["paste"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = first["data"]["createPaste"]["deleteToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another instance with another JWT secret (a rotation): the retry gets the same paste
+    // and the same delete token, and the token deletes it.
+    let mut rotated = app.deployment.clone();
+    rotated.jwt_secret = crate::harness::unique("rotated-secret-").repeat(3);
+    let other = TestApp::instance(&rotated, |_| {}).await;
+    let replay = other.gql(CREATE_KEYED, input.clone()).await;
+    assert_eq!(
+        replay["data"]["createPaste"]["paste"]["id"],
+        id.as_str(),
+        "{replay}"
+    );
+    assert_eq!(replay["data"]["createPaste"]["deleteToken"], token.as_str());
+    // Expired (not swept yet): the key makes a new paste instead of being blocked.
+    app.sql(&format!(
+        "UPDATE pastes SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await;
+    let again = other.gql(CREATE_KEYED, input).await;
+    let new_id = again["data"]["createPaste"]["paste"]["id"]
+        .as_str()
+        .unwrap();
+    assert_ne!(new_id, id, "{again}");
+    let r = other
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": new_id, "t": again["data"]["createPaste"]["deleteToken"] }),
+        )
+        .await;
+    assert_eq!(r["data"]["deletePaste"], true, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_create_finds_its_key_through_an_index() {
+    let app = TestApp::spawn().await;
+    let url = pastebin::services::db::primary_url(app.app.config());
+    use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+    let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+        .await
+        .unwrap();
+    conn.batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    // The lookup every keyed create makes (`find_by_idempotency_scope`).
+    let plan: Vec<Line> = diesel::sql_query(
+        "EXPLAIN SELECT id, input_sha256 FROM pastes WHERE idempotency_scope = '\\x00'::bytea",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
+    assert!(plan.contains("pastes_idempotency_scope_idx"), "{plan}");
+}

@@ -51,7 +51,10 @@ pub struct NewPasteRow {
     pub body: Option<Vec<u8>>,
     pub in_blob: bool,
     pub delete_token_sha256: Option<Vec<u8>>,
-    pub idempotency_key: Option<String>,
+    /// sha256 of the idempotency key and whose it is (see the idempotency migration).
+    pub idempotency_scope: Option<Vec<u8>>,
+    /// sha256 of the whole normalized input, for comparing a retry with the first create.
+    pub input_sha256: Option<Vec<u8>>,
     pub revision: i32,
     pub forked_from: Option<String>,
     pub file_count: i16,

@@ -25,7 +25,7 @@ type QueryResult<T> = Result<T, DieselError>;
 
 /// Name of the primary key index, to tell an id collision from other unique violations.
 pub const PRIMARY_KEY: &str = "pastes_pkey";
-pub const IDEMPOTENCY_INDEX: &str = "pastes_idempotency_key_idx";
+pub const IDEMPOTENCY_INDEX: &str = "pastes_idempotency_scope_idx";
 
 /// Inserts a paste with its first revision and that revision's files, in one transaction.
 pub async fn insert(
@@ -196,24 +196,46 @@ pub async fn fork_count(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<i
 
 /// The paste a client created earlier with the same idempotency key, if any, with its
 /// current revision's files.
-pub async fn find_by_idempotency_key(
+/// A paste created earlier under an idempotency scope (see [`NewPasteRow::idempotency_scope`]):
+/// its id, the digest of the input it was made with, and whether it is still live (not expired,
+/// views left). Found through `pastes_idempotency_scope_idx`.
+pub async fn find_by_idempotency_scope(
     conn: &mut AsyncPgConnection,
-    owner: Option<Uuid>,
-    key: &str,
-) -> QueryResult<Option<PasteWithFiles>> {
-    let query = pastes::table
-        .filter(pastes::idempotency_key.eq(key))
-        .select(pastes::id)
-        .into_boxed();
-    let query = match owner {
-        Some(owner) => query.filter(pastes::owner_id.eq(owner)),
-        None => query.filter(pastes::owner_id.is_null()),
-    };
-    let id: Option<String> = query.first(conn).await.optional()?;
-    match id {
-        Some(id) => find_with_files(conn, &id).await,
-        None => Ok(None),
-    }
+    scope: &[u8],
+) -> QueryResult<Option<(String, Option<Vec<u8>>, bool)>> {
+    let live = pastes::expires_at
+        .is_null()
+        .or(pastes::expires_at.gt(now))
+        .and(
+            pastes::max_views
+                .is_null()
+                .or(pastes::views_used.nullable().lt(pastes::max_views)),
+        );
+    let found: Option<(String, Option<Vec<u8>>, Option<bool>)> = pastes::table
+        .filter(pastes::idempotency_scope.eq(scope))
+        .select((pastes::id, pastes::input_sha256, live))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.map(|(id, input, live)| (id, input, live.unwrap_or(false))))
+}
+
+/// Frees an idempotency scope held by a paste that is no longer live (expired or used up, not
+/// swept yet), so a new create with the same key is not blocked until the sweep runs.
+pub async fn release_idempotency_scope(
+    conn: &mut AsyncPgConnection,
+    scope: &[u8],
+) -> QueryResult<usize> {
+    diesel::update(pastes::table)
+        .filter(pastes::idempotency_scope.eq(scope))
+        .filter(
+            pastes::expires_at.le(now).or(pastes::max_views
+                .is_not_null()
+                .and(pastes::views_used.nullable().ge(pastes::max_views))),
+        )
+        .set(pastes::idempotency_scope.eq(None::<Vec<u8>>))
+        .execute(conn)
+        .await
 }
 
 /// Who may delete or edit: the owner, or the holder of the delete token.

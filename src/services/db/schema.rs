@@ -28,6 +28,8 @@ diesel::table! {
         in_blob -> Bool,
         delete_token_sha256 -> Nullable<Bytea>,
         idempotency_key -> Nullable<Text>,
+        idempotency_scope -> Nullable<Bytea>,
+        input_sha256 -> Nullable<Bytea>,
         revision -> Integer,
         edited_at -> Nullable<Timestamptz>,
         forked_from -> Nullable<Text>,

@@ -47,7 +47,6 @@ use super::cache::watchers::Watchers;
 use super::db::Db;
 use super::db::models::{FileRow, PasteMeta, RevisionRow};
 use super::invalidations;
-use crate::auth::Auth;
 use crate::caller::Viewer;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
@@ -410,11 +409,9 @@ struct Inner {
     counts: Arc<LiveCounts>,
     watchers: Arc<Watchers>,
     budgets: Budgets,
-    auth: Arc<Auth>,
 }
 
 impl Pastes {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         config: Arc<Config>,
         db: Db,
@@ -423,7 +420,6 @@ impl Pastes {
         counts: Arc<LiveCounts>,
         watchers: Arc<Watchers>,
         budgets: Budgets,
-        auth: Arc<Auth>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -434,7 +430,6 @@ impl Pastes {
                 counts,
                 watchers,
                 budgets,
-                auth,
             }),
         }
     }

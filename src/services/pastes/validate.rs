@@ -10,6 +10,8 @@ use super::{NewPaste, Visibility};
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_LANGUAGE_LEN: usize = 32;
 pub const MAX_VIEWS_LIMIT: i32 = 1000;
+/// Shortest idempotency key of an anonymous caller: 32 characters, 128 bits of hex.
+pub const ANONYMOUS_KEY_MIN: usize = 32;
 
 /// Checks a create; returns the input (title and language cleaned, body taken out) and its
 /// files.
@@ -66,15 +68,26 @@ pub(super) fn new_paste(
             ));
         }
     }
-    if let Some(k) = &input.idempotency_key
-        && (!(8..=64).contains(&k.len())
+    if let Some(k) = &input.idempotency_key {
+        // An anonymous key is a secret of at least 128 bits: nobody else can find a paste by it.
+        let shortest = match viewer {
+            Viewer::Anonymous => ANONYMOUS_KEY_MIN,
+            Viewer::User(_) => 8,
+        };
+        if !(shortest..=64).contains(&k.len())
             || !k
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    {
-        return Err(AppError::bad_input(
-            "idempotencyKey must be 8 to 64 characters of A-Z, a-z, 0-9, - and _",
-        ));
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(AppError::bad_input(format!(
+                "idempotencyKey must be {shortest} to 64 characters of A-Z, a-z, 0-9, - and _{}",
+                if shortest == ANONYMOUS_KEY_MIN {
+                    " (without an account, a random secret: e.g. 16 random bytes in hex)"
+                } else {
+                    ""
+                }
+            )));
+        }
     }
     Ok((input, drafts))
 }
