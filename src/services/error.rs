@@ -169,7 +169,9 @@ impl From<DbFailure> for AppError {
             DbFailure::NoConnection | DbFailure::ConnectionLost(_) => {
                 AppError::unavailable("the database is unavailable; retry shortly")
             }
-            DbFailure::Timeout => AppError::unavailable("the database did not answer in time"),
+            DbFailure::Timeout { .. } => {
+                AppError::unavailable("the database did not answer in time")
+            }
             DbFailure::Query(DieselError::NotFound) => AppError::NotFound,
             DbFailure::Query(DieselError::DatabaseError(
                 DatabaseErrorKind::ReadOnlyTransaction,

@@ -1034,3 +1034,74 @@ async fn a_keyed_create_finds_its_key_through_an_index() {
     let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
     assert!(plan.contains("pastes_idempotency_scope_idx"), "{plan}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_racing_a_delete_that_finds_the_object_gone_is_not_found() {
+    let pair = crate::cluster::PgPair::start().await;
+    pair.migrate().await;
+    let deployment =
+        crate::harness::Deployment::with_main_database(pair.primary_url(), pair.replica_url())
+            .await;
+    let tweak = |c: &mut pastebin::config::Config| c.object_store.inline_max = 0;
+    let app = TestApp::instance(&deployment, tweak).await;
+    let (id, token) = app.create_paste("in the bucket").await;
+    // The replica stops applying: it still has the row after the delete, whose object is gone.
+    pair.sync(0, false);
+    pair.psql(1, "SELECT pg_wal_replay_pause()");
+    let r = app
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": id, "t": token }),
+        )
+        .await;
+    assert_eq!(r["data"]["deletePaste"], true, "{r}");
+    let reader = TestApp::instance(&deployment, tweak).await;
+    assert_eq!(reader.read_paste(None, &id).await, Err("NOT_FOUND".into()));
+    assert_eq!(reader.raw(&id).await.status(), 404);
+    pair.psql(1, "SELECT pg_wal_replay_resume()");
+}
+
+// --- 11. Object-store writes never destroy another paste, nor a paste that may exist. -------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_commit_timed_out_keeps_its_object() {
+    let pair = crate::cluster::PgPair::start().await;
+    pair.migrate().await;
+    let deployment =
+        crate::harness::Deployment::with_main_database(pair.primary_url(), pair.replica_url())
+            .await;
+    let app = TestApp::instance(&deployment, |c| {
+        c.object_store.inline_max = 0;
+        c.database.db_statement_timeout_ms = 1500;
+    })
+    .await;
+    // The synchronous standby is gone: the commit waits for it until the timeout cancels the
+    // wait. The row is committed on the primary all the same.
+    pair.kill(1);
+    let r = app
+        .gql(
+            "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } } }",
+            json!({ "i": { "content": "committed, unanswered", "idempotencyKey": "0123456789abcdef0123456789abcdef" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
+    // The row is there: so is its object, and the paste reads back whole.
+    let ids = pair.psql_db(0, "pastebin", "SELECT id FROM pastes");
+    assert_eq!(ids.lines().count(), 1, "{ids}");
+    pair.start_node(1);
+    let retried = app
+        .gql(
+            "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id content } } }",
+            json!({ "i": { "content": "committed, unanswered", "idempotencyKey": "0123456789abcdef0123456789abcdef" } }),
+        )
+        .await;
+    assert_eq!(
+        retried["data"]["createPaste"]["paste"]["id"],
+        ids.trim(),
+        "{retried}"
+    );
+    assert_eq!(
+        retried["data"]["createPaste"]["paste"]["content"],
+        "committed, unanswered"
+    );
+}

@@ -90,6 +90,9 @@ pub struct PgPool {
     /// Unix ms until which reads skip this server after it failed to answer (a dead server
     /// would otherwise cost every read the whole checkout timeout before the fallback).
     skip_until: Arc<AtomicI64>,
+    /// For cancel requests: the same TLS as the sessions (a server that requires TLS refuses
+    /// a plain one).
+    tls: MakeRustlsConnect,
 }
 
 impl PgPool {
@@ -99,14 +102,14 @@ impl PgPool {
         let statement_timeout = config.db_statement_timeout_ms;
         let connect_timeout = config.connect_timeout();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
-        let tls = tls.clone();
+        let setup_tls = tls.clone();
         manager_config.custom_setup = Box::new(move |url| {
             establish(
                 url.to_owned(),
                 role,
                 statement_timeout,
                 Some(connect_timeout),
-                tls.clone(),
+                setup_tls.clone(),
             )
             .boxed()
         });
@@ -149,6 +152,7 @@ impl PgPool {
             op_timeout: config.statement_timeout(),
             last_answer: Arc::new(AtomicI64::new(0)),
             skip_until: Arc::new(AtomicI64::new(0)),
+            tls: tls.clone(),
         }
     }
 
@@ -188,13 +192,16 @@ impl PgPool {
                     role = self.role.label(),
                     "database operation timed out; cancelling it"
                 );
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    cancel.cancel_query(tokio_postgres::NoTls),
-                )
-                .await;
+                let cancelled = matches!(
+                    tokio::time::timeout(
+                        Duration::from_secs(1),
+                        cancel.cancel_query(self.tls.clone()),
+                    )
+                    .await,
+                    Ok(Ok(()))
+                );
                 AnsiTransactionManager::transaction_manager_status_mut(&mut *conn).set_in_error();
-                Err(DbFailure::Timeout)
+                Err(DbFailure::Timeout { cancelled })
             }
         }
     }
@@ -213,7 +220,7 @@ impl PgPool {
         let result = self.run(f).await;
         if matches!(
             result,
-            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout)
+            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })
         ) {
             self.skip_until
                 .store(now + SKIP_AFTER_FAILURE_MS, Ordering::Relaxed);
@@ -261,7 +268,10 @@ pub enum DbFailure {
     NoConnection,
     /// The connection died during the operation: its outcome is unknown for writes.
     ConnectionLost(DieselError),
-    Timeout,
+    /// The operation did not finish in time; `cancelled` when the server took the request to
+    /// cancel it (the statement then ends; a COMMIT already waiting for a standby stays
+    /// committed). When it did not, the operation may still run and commit later.
+    Timeout { cancelled: bool },
     /// The query itself failed (constraint, not found, ...).
     Query(DieselError),
 }
@@ -338,7 +348,9 @@ impl Db {
             return self.primary.run(&f).await;
         };
         match replica.run_or_skip(&f).await {
-            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
+            Err(
+                DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. },
+            ) => {
                 metrics::counter!("pastebin_db_replica_fallbacks_total").increment(1);
                 self.primary.run(&f).await
             }
@@ -357,7 +369,9 @@ impl Db {
             return self.primary.run(&f).await;
         };
         match self.primary.run_or_skip(&f).await {
-            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
+            Err(
+                DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. },
+            ) => {
                 metrics::counter!("pastebin_db_primary_fallbacks_total").increment(1);
                 replica.run(&f).await
             }

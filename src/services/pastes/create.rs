@@ -255,10 +255,16 @@ impl Pastes {
                         ),
                     );
                 }
-                Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout)) => {
-                    // COMMIT may or may not have happened: find out before answering.
+                Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })) => {
+                    // COMMIT may or may not have happened: find out before answering. While a
+                    // timed-out statement was not cancelled it may still commit: "absent" cannot
+                    // be told then.
                     tracing::warn!(error = ?failure, "insert outcome unknown; resolving it");
-                    match self.insert_outcome(&id).await {
+                    let outcome = match failure {
+                        DbFailure::Timeout { cancelled: false } => InsertOutcome::Unknown,
+                        _ => self.insert_outcome(&id).await,
+                    };
+                    match outcome {
                         InsertOutcome::Durable => {}
                         InsertOutcome::Absent => {
                             self.remove_objects(&id, &stored.objects).await;

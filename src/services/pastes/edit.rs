@@ -153,13 +153,22 @@ impl Pastes {
         let outcome = this.db.write(async |c| q::edit(c, id, &write).await).await;
         let row = match outcome {
             Ok(EditOutcome::Edited(row)) => row,
-            Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout)) => {
+            Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })) => {
                 // COMMIT may or may not have happened: the revision row tells.
                 let attempt = attempt.as_str();
-                let landed = this
-                    .db
-                    .read_primary(async |c| q::revision_exists(c, id, number, attempt).await)
-                    .await;
+                let landed = match failure {
+                    // Not cancelled: it may still commit; "absent" cannot be told.
+                    DbFailure::Timeout { cancelled: false } => {
+                        Err(DbFailure::Timeout { cancelled: false })
+                    }
+                    _ => {
+                        this.db
+                            .read_primary(async |c| {
+                                q::revision_exists(c, id, number, attempt).await
+                            })
+                            .await
+                    }
+                };
                 match landed {
                     Ok(true) => {
                         self.forget_revision(id, number).await;

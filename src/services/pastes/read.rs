@@ -14,7 +14,7 @@ use super::{
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::services::blob::codec;
+use crate::services::blob::{BlobError, codec};
 use crate::services::budgets::Operation;
 use crate::services::cache::watchers::RevisionEvent;
 use crate::services::db::models::{FileRow, PasteMeta, PasteWithFiles, StoredFile};
@@ -455,7 +455,25 @@ impl Pastes {
     ) -> AppResult<((FileRow, Bytes), Vec<u8>)> {
         let compressed = match (file.body, &file.row.object_key) {
             (Some(b), _) => b,
-            (None, Some(key)) => self.inner.blobs.get(key).await?,
+            (None, Some(key)) => match self.inner.blobs.get(key).await {
+                Ok(body) => body,
+                // A delete or an expiry got there between the row and its object: the paste is
+                // gone, not broken. An object missing under a row that is still there is.
+                Err(BlobError::NotFound) => {
+                    let id = meta.row.id.as_str();
+                    let still = self
+                        .inner
+                        .db
+                        .read_prefer_primary(async |c| q::exists(c, id).await)
+                        .await?;
+                    return Err(if still {
+                        AppError::internal(anyhow::anyhow!("object {key} of paste {id} is missing"))
+                    } else {
+                        AppError::NotFound
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            },
             (None, None) => {
                 return Err(AppError::internal(anyhow::anyhow!(
                     "file {} of paste {} has no body",
