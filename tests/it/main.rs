@@ -11,6 +11,7 @@ mod errors;
 mod failover;
 mod files;
 mod forks;
+mod group_commit;
 mod hostile;
 mod jobs;
 mod layers;

@@ -15,11 +15,11 @@ use crate::ids;
 use crate::services::blob::{self, Placement, codec};
 use crate::services::budgets::Operation;
 use crate::services::cache::CachedPaste;
+use crate::services::db::DbFailure;
 use crate::services::db::models::{
     FileRow, NewFileRow, NewPasteRow, NewRevisionRow, PasteMeta, PasteRow,
 };
-use crate::services::db::pastes as q;
-use crate::services::db::{DbFailure, is_unique_violation};
+use crate::services::db::pastes::{self as q, BatchInsert, NewPasteWrite};
 
 /// Create attempts when a fresh id collides with an existing one.
 const ID_ATTEMPTS: usize = 3;
@@ -229,20 +229,20 @@ impl Pastes {
                 attempt: attempt.clone(),
             };
             let stored = self.store(&id, 1, &attempt, &files).await?;
-            let rows = &stored.rows;
-            match this
-                .db
-                .write(async |c| q::insert(c, &row, &revision, rows).await)
-                .await
-            {
-                Ok(()) => {}
-                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::PRIMARY_KEY) => {
+            let write = NewPasteWrite {
+                paste: row.clone(),
+                revision,
+                files: stored.rows.clone(),
+            };
+            match this.commits.insert(write).await {
+                Ok(BatchInsert::Inserted) => {}
+                Ok(BatchInsert::IdTaken) => {
                     // Only this attempt's objects: the other paste's keys are its own.
                     tracing::warn!("paste id collision; drawing another");
                     self.remove_objects(&id, &stored.objects).await;
                     continue;
                 }
-                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::IDEMPOTENCY_INDEX) => {
+                Ok(BatchInsert::KeyTaken) => {
                     // A concurrent request with the same key won the race: answer with its paste.
                     self.remove_objects(&id, &stored.objects).await;
                     let (key, scope) = (

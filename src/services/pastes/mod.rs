@@ -29,6 +29,7 @@ mod delete;
 mod edit;
 mod files;
 mod fork;
+mod group_commit;
 mod languages;
 mod list;
 mod read;
@@ -409,6 +410,8 @@ struct Inner {
     counts: Arc<LiveCounts>,
     watchers: Arc<Watchers>,
     budgets: Budgets,
+    /// New pastes are inserted through it, many to a transaction.
+    commits: group_commit::GroupCommit,
 }
 
 impl Pastes {
@@ -421,6 +424,7 @@ impl Pastes {
         watchers: Arc<Watchers>,
         budgets: Budgets,
     ) -> Self {
+        let commits = group_commit::GroupCommit::start(db.clone());
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -430,6 +434,7 @@ impl Pastes {
                 counts,
                 watchers,
                 budgets,
+                commits,
             }),
         }
     }
