@@ -7,6 +7,7 @@ mod accounts;
 mod budgets;
 mod cache;
 mod cluster;
+mod encrypted;
 mod errors;
 mod failover;
 mod files;

@@ -32,6 +32,7 @@ diesel::table! {
         edited_at -> Nullable<Timestamptz>,
         forked_from -> Nullable<Text>,
         file_count -> SmallInt,
+        encrypted -> Bool,
     }
 }
 

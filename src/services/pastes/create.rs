@@ -46,10 +46,6 @@ pub(super) struct Stored {
 }
 
 impl Compressed {
-    pub fn total_bytes(&self) -> usize {
-        self.texts.iter().map(Bytes::len).sum()
-    }
-
     /// The rows and texts of a revision made of these files, for the cache.
     pub fn entry_files(&self, stored: &Stored) -> Vec<(FileRow, Bytes)> {
         stored
@@ -164,19 +160,24 @@ impl Pastes {
         forked_from: Option<String>,
     ) -> AppResult<Created> {
         let this = &self.inner;
-        let (input, drafts) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
+        let (input, body) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
         let owner = caller.user_id();
-        let sha = files::revision_digest(&drafts);
+        let sha = files::revision_digest(&body.drafts);
+        let encrypted = body.encrypted;
 
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = self.find_idempotent(owner, key).await?
         {
-            return self.replay(existing, &sha, key).await;
+            return self.replay(existing, &sha, encrypted, key).await;
         }
 
-        let summary = files::created_summary(drafts.len(), forked_from.as_deref());
-        let files = self.compress(drafts).await?;
-        let size = files.total_bytes();
+        let summary = if encrypted {
+            files::created_encrypted_summary(forked_from.as_deref())
+        } else {
+            files::created_summary(body.drafts.len(), forked_from.as_deref())
+        };
+        let size = body.size;
+        let files = self.compress(body.drafts).await?;
         let file_count = files.drafts.len() as i16;
         let now = Utc::now();
         let expires_at = input.expires_in.map(|s| now + chrono::Duration::seconds(s));
@@ -209,6 +210,7 @@ impl Pastes {
                 revision: 1,
                 forked_from: forked_from.clone(),
                 file_count,
+                encrypted,
             };
             let revision = NewRevisionRow {
                 paste_id: id.clone(),
@@ -246,7 +248,7 @@ impl Pastes {
                             .ok_or(AppError::unavailable(
                                 "a request with the same idempotency key is in progress; retry",
                             ))?;
-                    return self.replay(existing, &sha, key).await;
+                    return self.replay(existing, &sha, encrypted, key).await;
                 }
                 Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout)) => {
                     // COMMIT may or may not have happened: find out before answering.
@@ -331,8 +333,14 @@ impl Pastes {
     }
 
     /// Answers a retried create with the paste the first attempt made.
-    async fn replay(&self, existing: PasteWithFiles, sha: &[u8], key: &str) -> AppResult<Created> {
-        if existing.meta.row.content_sha256 != sha {
+    async fn replay(
+        &self,
+        existing: PasteWithFiles,
+        sha: &[u8],
+        encrypted: bool,
+        key: &str,
+    ) -> AppResult<Created> {
+        if existing.meta.row.content_sha256 != sha || existing.meta.row.encrypted != encrypted {
             return Err(AppError::bad_input(
                 "idempotencyKey was already used for different content",
             ));
@@ -369,5 +377,6 @@ fn created_row(row: &NewPasteRow, now: DateTime<Utc>) -> PasteRow {
         edited_at: None,
         forked_from: row.forked_from.clone(),
         file_count: row.file_count,
+        encrypted: row.encrypted,
     }
 }

@@ -154,7 +154,13 @@ impl Pastes {
         revision: Option<i32>,
     ) -> AppResult<Paste> {
         let paste = self.find_at(caller, id, revision, true).await?;
-        match self.open(caller, &paste).await? {
+        self.open_for_get(caller, &paste).await
+    }
+
+    /// Opens a paste found for a GET door (raw, REST), counting the view; a
+    /// burn-after-reading paste is refused so a link preview cannot consume it.
+    pub(super) async fn open_for_get(&self, caller: &Caller, paste: &Paste) -> AppResult<Paste> {
+        match self.open(caller, paste).await? {
             Some(opened) => Ok(opened),
             None => Err(AppError::Forbidden(
                 "this paste is deleted after reading: reveal it with POST /raw/{id} or the revealPaste mutation",
