@@ -4,6 +4,7 @@
 mod harness;
 
 mod accounts;
+mod blind;
 mod budgets;
 mod cache;
 mod cluster;
