@@ -1,5 +1,5 @@
 // What the pages do with encrypted pastes, as pure functions (unit-tested): the bundle a form
-// makes, the GraphQL input, the share link, which file a link shows, and the user-facing state
+// makes, the GraphQL input, the share link, the files of a bundle, and the user-facing state
 // of every way decrypting can fail. The cryptography is in envelope.js, which this module does
 // not import: the paste page loads it only when it has something to decrypt.
 import { formatFragment } from './fragment.js'
@@ -80,26 +80,11 @@ export function keyFragment(key) {
   return formatFragment({ key })
 }
 
-/** The index of the file a link names (`f=`), or the first. */
-export function chooseFile(bundle, name) {
-  const files = bundle?.files || []
-  const i = name ? files.findIndex((f) => f.name === name) : -1
-  return i >= 0 ? i : 0
-}
-
 /** Decoded ciphertext bytes of an envelope (what the server counts against its limit). */
 export function ciphertextBytes(envelope) {
   const n = String(envelope?.ciphertext || '').length
   return Math.floor(n / 4) * 3 + Math.max(0, (n % 4) - 1)
 }
-
-/** Content came back empty for a paste read without a key: probably encrypted. */
-export const NO_TEXT_STATE = Object.freeze({
-  kind: 'no-text',
-  tone: 'info',
-  title: 'Nothing to show',
-  message: 'The server has no text for this paste: it is probably encrypted, and this link is missing its key (the part after “#k=”). Ask whoever sent it for the whole link.',
-})
 
 /**
  * The user-facing state of a failure to open an envelope. `askPassword` says the password form

@@ -3,7 +3,6 @@ import { EnvelopeError, open, seal } from '../../src/lib/envelope.js'
 import {
   bundleFromFiles,
   bundleFromForm,
-  chooseFile,
   encryptedUpdateInput,
   filesOfBundle,
   formFilesOfBundle,
@@ -98,14 +97,6 @@ describe('the new-paste form', () => {
 })
 
 describe('the paste page', () => {
-  test('f= picks the file, else the first', () => {
-    const b = { title: null, files: [{ name: 'a.rs' }, { name: 'b.md' }] }
-    expect(chooseFile(b, 'b.md')).toBe(1)
-    expect(chooseFile(b, 'nope')).toBe(0)
-    expect(chooseFile(b, null)).toBe(0)
-    expect(chooseFile(null, 'x')).toBe(0)
-  })
-
   test('every way of failing has a message, and only password failures keep the password form', async () => {
     const { envelope, key } = await seal(bundleFromForm({ content: 'x' }), { password: 'pw', burnAfterReading: true })
     const stateOf = (p) => p.then(() => null, openErrorState)
