@@ -4,9 +4,11 @@
 mod harness;
 
 mod accounts;
+mod blind;
 mod budgets;
 mod cache;
 mod cluster;
+mod encrypted;
 mod errors;
 mod failover;
 mod files;

@@ -27,6 +27,7 @@
 mod create;
 mod delete;
 mod edit;
+mod encrypted;
 mod files;
 mod fork;
 mod group_commit;
@@ -38,6 +39,7 @@ mod validate;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+pub use pastebin_envelope::Envelope;
 use uuid::Uuid;
 
 use super::blob::Blobs;
@@ -95,6 +97,9 @@ pub struct NewPaste {
     pub content: Option<String>,
     /// The files of the paste, in order.
     pub files: Option<Vec<NewFile>>,
+    /// An end-to-end encrypted paste's envelope (docs/encryption.md), instead of `content` or
+    /// `files`; then `title` and `language` must be `None` (they are inside it).
+    pub encrypted: Option<Envelope>,
     pub title: Option<String>,
     /// The paste's language; `None` with `files`: the first file's.
     pub language: Option<String>,
@@ -113,6 +118,7 @@ impl NewPaste {
         Self {
             content: Some(content),
             files: None,
+            encrypted: None,
             title: None,
             language: None,
             expires_in: None,
@@ -132,9 +138,11 @@ pub struct Edit {
     pub base_revision: i32,
     pub title: Option<String>,
     pub language: Option<String>,
-    /// Exactly one of `content` (one file) and `files`, as for a create.
+    /// Exactly one of `content` (one file), `files` and `encrypted`, as for a create; an
+    /// encrypted paste's edit is a new envelope (and a plain paste's is never one).
     pub content: Option<String>,
     pub files: Option<Vec<NewFile>>,
+    pub encrypted: Option<Envelope>,
 }
 
 /// How a fork is made: from which revision (the current one by default), and the new paste's
@@ -224,7 +232,8 @@ impl Paste {
         self.meta().row.expires_at
     }
 
-    /// Size of the content in bytes (UTF-8), all files together.
+    /// Size of the content in bytes (UTF-8), all files together; an encrypted paste's
+    /// ciphertext.
     pub fn size_bytes(&self) -> i32 {
         self.meta().row.size_bytes
     }
@@ -575,6 +584,7 @@ mod tests {
                 edited_at: None,
                 forked_from: None,
                 file_count: 1,
+                encrypted: false,
             },
             author: None,
         }
