@@ -132,7 +132,7 @@ describe('encrypted pastes through the real server', () => {
     const sentByReader = recordRequests(reader)
     await reader.goto(link)
     await reader.locator('[data-testid="paste-file"]').nth(1).waitFor()
-    assert.equal(await reader.locator('h1').innerText(), TITLE)
+    assert.equal(await reader.locator('[data-testid="paste-title"]').innerText(), TITLE)
     assert.match(await reader.locator('[data-file="main.rs"] .code-view code').innerText(), /top secret: héllo 🔐/)
     await reader.locator('[data-file="notes.md"] h1', { hasText: 'Notes' }).waitFor()
     assert.equal(await reader.title(), 'Encrypted paste · Pastebin')
@@ -200,7 +200,7 @@ describe('encrypted pastes through the real server', () => {
       }
       await reader.locator('#L3').waitFor()
       assert.match(await reader.locator('.code-view code').innerText(), /top secret: héllo 🔐/)
-      assert.equal(await reader.locator('h1').innerText(), bundle.title)
+      assert.equal(await reader.locator('[data-testid="paste-title"]').innerText(), bundle.title)
       if (burn) {
         await reader.locator('[data-testid="gone-notice"]').waitFor()
         await assert.rejects(envelopeOf(id), /NOT_FOUND/)
