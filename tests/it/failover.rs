@@ -315,7 +315,7 @@ async fn a_commit_in_flight_when_the_primary_dies_is_either_kept_or_safely_retri
     let n = pair.psql_db(
         1,
         "pastebin",
-        "SELECT count(*) FROM pastes WHERE idempotency_key = 'flight-key-0001'",
+        "SELECT count(*) FROM pastes WHERE idempotency_scope IS NOT NULL",
     );
     assert_eq!(n, "1", "exactly one paste for the key");
 }

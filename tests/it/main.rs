@@ -4,13 +4,16 @@
 mod harness;
 
 mod accounts;
+mod blind;
 mod budgets;
 mod cache;
 mod cluster;
+mod encrypted;
 mod errors;
 mod failover;
 mod files;
 mod forks;
+mod group_commit;
 mod hostile;
 mod jobs;
 mod layers;

@@ -277,6 +277,22 @@ pub enum DbFailure {
 }
 
 impl DbFailure {
+    /// The same failure again, for each of the operations it ended (a batch's).
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Self::ReadOnlyMode => Self::ReadOnlyMode,
+            Self::NoConnection => Self::NoConnection,
+            Self::Timeout { cancelled } => Self::Timeout {
+                cancelled: *cancelled,
+            },
+            Self::ConnectionLost(e) => Self::ConnectionLost(DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new(e.to_string()),
+            )),
+            Self::Query(e) => Self::Query(DieselError::QueryBuilderError(e.to_string().into())),
+        }
+    }
+
     /// The query error, when the failure is the query's own (for `UniqueViolation` etc.).
     pub fn query_error(&self) -> Option<&DieselError> {
         match self {

@@ -31,6 +31,10 @@ pub struct PasteRow {
     pub edited_at: Option<DateTime<Utc>>,
     pub forked_from: Option<String>,
     pub file_count: i16,
+    /// End-to-end encrypted: its one file is the envelope (docs/encryption.md), title and
+    /// language are NULL, and `size_bytes` is the ciphertext's.
+    #[serde(default)]
+    pub encrypted: bool,
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -58,6 +62,7 @@ pub struct NewPasteRow {
     pub revision: i32,
     pub forked_from: Option<String>,
     pub file_count: i16,
+    pub encrypted: bool,
 }
 
 /// One file of a revision, without its body.

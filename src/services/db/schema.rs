@@ -34,6 +34,7 @@ diesel::table! {
         edited_at -> Nullable<Timestamptz>,
         forked_from -> Nullable<Text>,
         file_count -> SmallInt,
+        encrypted -> Bool,
     }
 }
 

@@ -15,11 +15,11 @@ use crate::ids;
 use crate::services::blob::{self, Placement, codec};
 use crate::services::budgets::Operation;
 use crate::services::cache::CachedPaste;
+use crate::services::db::DbFailure;
 use crate::services::db::models::{
     FileRow, NewFileRow, NewPasteRow, NewRevisionRow, PasteMeta, PasteRow,
 };
-use crate::services::db::pastes as q;
-use crate::services::db::{DbFailure, is_unique_violation};
+use crate::services::db::pastes::{self as q, BatchInsert, NewPasteWrite};
 
 /// Create attempts when a fresh id collides with an existing one.
 const ID_ATTEMPTS: usize = 3;
@@ -46,10 +46,6 @@ pub(super) struct Stored {
 }
 
 impl Compressed {
-    pub fn total_bytes(&self) -> usize {
-        self.texts.iter().map(Bytes::len).sum()
-    }
-
     /// The rows and texts of a revision made of these files, for the cache.
     pub fn entry_files(&self, stored: &Stored) -> Vec<(FileRow, Bytes)> {
         stored
@@ -164,10 +160,11 @@ impl Pastes {
         forked_from: Option<String>,
     ) -> AppResult<Created> {
         let this = &self.inner;
-        let (input, drafts) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
+        let (input, body) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
         let owner = caller.user_id();
-        let sha = files::revision_digest(&drafts);
-        let input_sha = input_digest(&input, &sha, forked_from.as_deref());
+        let sha = files::revision_digest(&body.drafts);
+        let encrypted = body.encrypted;
+        let input_sha = input_digest(&input, &sha, encrypted, forked_from.as_deref());
         let scope = input
             .idempotency_key
             .as_deref()
@@ -179,9 +176,13 @@ impl Pastes {
             return Ok(created);
         }
 
-        let summary = files::created_summary(drafts.len(), forked_from.as_deref());
-        let files = self.compress(drafts).await?;
-        let size = files.total_bytes();
+        let summary = if encrypted {
+            files::created_encrypted_summary(forked_from.as_deref())
+        } else {
+            files::created_summary(body.drafts.len(), forked_from.as_deref())
+        };
+        let size = body.size;
+        let files = self.compress(body.drafts).await?;
         let file_count = files.drafts.len() as i16;
         let now = Utc::now();
         let expires_at = input.expires_in.map(|s| now + chrono::Duration::seconds(s));
@@ -215,6 +216,7 @@ impl Pastes {
                 revision: 1,
                 forked_from: forked_from.clone(),
                 file_count,
+                encrypted,
             };
             let revision = NewRevisionRow {
                 paste_id: id.clone(),
@@ -229,20 +231,20 @@ impl Pastes {
                 attempt: attempt.clone(),
             };
             let stored = self.store(&id, 1, &attempt, &files).await?;
-            let rows = &stored.rows;
-            match this
-                .db
-                .write(async |c| q::insert(c, &row, &revision, rows).await)
-                .await
-            {
-                Ok(()) => {}
-                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::PRIMARY_KEY) => {
+            let write = NewPasteWrite {
+                paste: row.clone(),
+                revision,
+                files: stored.rows.clone(),
+            };
+            match this.commits.insert(write).await {
+                Ok(BatchInsert::Inserted) => {}
+                Ok(BatchInsert::IdTaken) => {
                     // Only this attempt's objects: the other paste's keys are its own.
                     tracing::warn!("paste id collision; drawing another");
                     self.remove_objects(&id, &stored.objects).await;
                     continue;
                 }
-                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::IDEMPOTENCY_INDEX) => {
+                Ok(BatchInsert::KeyTaken) => {
                     // A concurrent request with the same key won the race: answer with its paste.
                     self.remove_objects(&id, &stored.objects).await;
                     let (key, scope) = (
@@ -398,9 +400,15 @@ fn keyed_delete_token(key: &str, id: &str) -> String {
 
 /// The digest of everything a create asks for, normalized (the text of its files included): a
 /// retry must ask for exactly the same paste.
-fn input_digest(input: &NewPaste, files_sha: &[u8], forked_from: Option<&str>) -> Vec<u8> {
+fn input_digest(
+    input: &NewPaste,
+    files_sha: &[u8],
+    encrypted: bool,
+    forked_from: Option<&str>,
+) -> Vec<u8> {
     let normalized = serde_json::json!([
         hex::encode(files_sha),
+        encrypted,
         input.title,
         input.language,
         input.expires_in,
@@ -431,5 +439,6 @@ fn created_row(row: &NewPasteRow, now: DateTime<Utc>) -> PasteRow {
         edited_at: None,
         forked_from: row.forked_from.clone(),
         file_count: row.file_count,
+        encrypted: row.encrypted,
     }
 }

@@ -155,6 +155,13 @@ impl Pastes {
         revision: Option<i32>,
     ) -> AppResult<Paste> {
         let paste = self.find_at(caller, id, revision, true).await?;
+        self.open_for_get(caller, &paste).await
+    }
+
+    /// Opens a paste found for a GET door (raw, REST), counting the view. A guarded paste
+    /// (burn after reading, `maxViews`) of someone else is refused with a hint (so HEAD and
+    /// conditional GETs are too): a link preview cannot spend it.
+    pub(super) async fn open_for_get(&self, caller: &Caller, paste: &Paste) -> AppResult<Paste> {
         if paste.is_guarded() && !paste.is_owned_by(&caller.viewer) {
             return Err(AppError::Forbidden(if paste.burn_after_reading() {
                 "this paste is deleted after reading: reveal it with POST /raw/{id} or the revealPaste mutation"
@@ -162,7 +169,7 @@ impl Pastes {
                 "this paste can be read a limited number of times: reveal it with POST /raw/{id} or the revealPaste mutation"
             }));
         }
-        self.open(caller, &paste).await
+        self.open(caller, paste).await
     }
 
     /// Reveals a paste (`revealPaste`, `POST /raw/{id}`): its content, spending a view of a

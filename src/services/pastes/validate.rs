@@ -4,7 +4,7 @@ use crate::caller::Viewer;
 use crate::config::LimitsConfig;
 use crate::error::{AppError, AppResult};
 
-use super::files::{self, Draft};
+use super::files::{self, Body};
 use super::{NewPaste, Visibility};
 
 pub const MAX_TITLE_LEN: usize = 200;
@@ -19,7 +19,7 @@ pub(super) fn new_paste(
     config: &LimitsConfig,
     viewer: &Viewer,
     mut input: NewPaste,
-) -> AppResult<(NewPaste, Vec<Draft>)> {
+) -> AppResult<(NewPaste, Body)> {
     match viewer {
         Viewer::Anonymous if !config.allow_anonymous => {
             return Err(AppError::Unauthenticated("sign in to create pastes"));
@@ -33,14 +33,18 @@ pub(super) fn new_paste(
     }
     input.title = clean_title(input.title)?;
     input.language = clean_language(input.language)?;
-    let drafts = files::drafts(
+    if input.encrypted.is_some() {
+        no_plaintext_beside_envelope(&input.title, &input.language)?;
+    }
+    let body = files::body(
         config,
         input.content.take(),
         input.files.take(),
+        input.encrypted.take(),
         input.language.as_deref(),
     )?;
-    if input.language.is_none() {
-        input.language = drafts[0].language.clone();
+    if input.language.is_none() && !body.encrypted {
+        input.language = body.drafts[0].language.clone();
     }
     match input.expires_in {
         None if !config.allow_never_expire => {
@@ -89,7 +93,21 @@ pub(super) fn new_paste(
             )));
         }
     }
-    Ok((input, drafts))
+    Ok((input, body))
+}
+
+/// An encrypted paste's title and language are inside its envelope: beside it they would be
+/// plaintext the server keeps.
+pub(super) fn no_plaintext_beside_envelope(
+    title: &Option<String>,
+    language: &Option<String>,
+) -> AppResult<()> {
+    if title.is_some() || language.is_some() {
+        return Err(AppError::bad_input(
+            "an encrypted paste has no title or language beside its envelope: they go inside it",
+        ));
+    }
+    Ok(())
 }
 
 /// Characters a title shown to other people must not carry: controls, and the Unicode format
