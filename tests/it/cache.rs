@@ -65,3 +65,56 @@ async fn reads_and_creates_work_with_redis_down() {
     )
     .await;
 }
+
+/// A cold read answers from the database without waiting for its Redis fill: the fill runs
+/// behind the answer (issue 16 item 2). Redis here refuses writes for a while (`CLIENT PAUSE
+/// WRITE`; reads go on), so a read that waited for its fill could not answer before the pause
+/// ends, and its fill would time out unwritten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_read_answers_before_its_redis_fill() {
+    let redis = crate::cluster::PrivateRedis::start().await;
+    let url = format!("redis://{}/", redis.addr);
+    let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
+    let b = TestApp::instance(&a.deployment, |c| c.cache.redis_url = url.clone()).await;
+    let (id, _) = a.create_paste("filled behind the answer").await;
+    let client = ::redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let key = format!("{}paste:{id}", a.deployment.redis_prefix);
+
+    // Writes (the fill's script among them) wait for 20 s; GETs are served.
+    let _: () = ::redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(20_000)
+        .arg("WRITE")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        b.read_paste(None, &id).await.unwrap(),
+        "filled behind the answer"
+    );
+    let exists: bool = ::redis::cmd("EXISTS")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!exists, "the fill cannot have run while writes are paused");
+    let _: () = ::redis::cmd("CLIENT")
+        .arg("UNPAUSE")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    // The fill that was waiting goes through once writes resume.
+    eventually("the fill lands in Redis", Duration::from_secs(10), || {
+        let mut conn = conn.clone();
+        let key = key.clone();
+        async move {
+            ::redis::cmd("EXISTS")
+                .arg(&key)
+                .query_async::<bool>(&mut conn)
+                .await
+                .unwrap()
+        }
+    })
+    .await;
+}

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use metrics::Counter;
+use tokio::sync::Semaphore;
 
 use self::redis::Redis;
 use super::db::models::{FileRow, PasteMeta};
@@ -47,6 +48,10 @@ pub const LOCAL_TTL: Duration = Duration::from_secs(60);
 /// hot pastes and inflate the process); Redis keeps bodies up to [`MAX_SHARED_BODY`].
 pub const MAX_LOCAL_BODY: usize = 64 * 1024;
 pub const MAX_SHARED_BODY: usize = 1024 * 1024;
+
+/// Background Redis fills running at once ([`PasteCache::fill_behind`]): enough for every
+/// connection of a busy instance, few enough that a slow Redis cannot pile up bodies in memory.
+const MAX_FILLS_IN_FLIGHT: usize = 256;
 /// Fixed cost of an entry besides its body, for the weigher.
 const ENTRY_OVERHEAD: u32 = 512;
 
@@ -155,6 +160,8 @@ struct CacheMetrics {
     local_miss: Counter,
     shared_hit: Counter,
     shared_miss: Counter,
+    /// Background Redis fills skipped because `MAX_FILLS_IN_FLIGHT` were running.
+    fill_skipped: Counter,
 }
 
 impl CacheMetrics {
@@ -165,6 +172,7 @@ impl CacheMetrics {
             local_miss: c("local", "miss"),
             shared_hit: c("redis", "hit"),
             shared_miss: c("redis", "miss"),
+            fill_skipped: metrics::counter!("pastebin_cache_fills_skipped_total"),
         }
     }
 }
@@ -188,6 +196,7 @@ pub struct PasteCache {
     started: Instant,
     metrics: Arc<CacheMetrics>,
     fill_script: Arc<::redis::Script>,
+    fills_in_flight: Arc<Semaphore>,
 }
 
 /// Taken before loading a paste from the database; hands the fill its staleness check.
@@ -217,6 +226,7 @@ impl PasteCache {
             started: Instant::now(),
             metrics: Arc::new(CacheMetrics::new()),
             fill_script: Arc::new(::redis::Script::new(FILL_SCRIPT)),
+            fills_in_flight: Arc::new(Semaphore::new(MAX_FILLS_IN_FLIGHT)),
         }
     }
 
@@ -321,6 +331,16 @@ impl PasteCache {
             return;
         }
         self.store_local(ticket, entry);
+        self.fill_shared(ticket, entry, compressed).await;
+    }
+
+    /// The Redis half of a fill.
+    async fn fill_shared(
+        &self,
+        ticket: FillTicket,
+        entry: &Arc<CachedPaste>,
+        compressed: &[Vec<u8>],
+    ) {
         if !self.redis.is_configured() || ticket.0 != self.epoch.load(Ordering::Acquire) {
             return;
         }
@@ -342,6 +362,35 @@ impl PasteCache {
                     .await
             })
             .await;
+    }
+
+    /// [`PasteCache::fill`] for a reader who has its answer already: the in-process tier now,
+    /// Redis in the background, so a cold read does not wait for a write it does not need. The
+    /// ticket still guards the Redis write (and its script still refuses to cover a tombstone),
+    /// so a late fill cannot bring back a paste deleted meanwhile. At most
+    /// `MAX_FILLS_IN_FLIGHT` run at once; a fill beyond that is skipped (the next reader fills).
+    pub fn fill_behind(
+        &self,
+        ticket: FillTicket,
+        entry: &Arc<CachedPaste>,
+        compressed: Vec<Vec<u8>>,
+    ) {
+        if entry.text_len() > MAX_SHARED_BODY || !cacheable(&entry.meta) {
+            return;
+        }
+        self.store_local(ticket, entry);
+        if !self.redis.is_configured() || ticket.0 != self.epoch.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(permit) = Arc::clone(&self.fills_in_flight).try_acquire_owned() else {
+            self.metrics.fill_skipped.increment(1);
+            return;
+        };
+        let (cache, entry) = (self.clone(), Arc::clone(entry));
+        tokio::spawn(async move {
+            cache.fill_shared(ticket, &entry, &compressed).await;
+            drop(permit);
+        });
     }
 
     fn store_local(&self, ticket: FillTicket, entry: &Arc<CachedPaste>) {

@@ -363,7 +363,7 @@ impl Pastes {
         let (files, compressed) = self.load_files(&meta, files).await?;
         let entry = Arc::new(CachedPaste::new(meta, files));
         if !guarded {
-            this.cache.fill(ticket, &entry, &compressed).await;
+            this.cache.fill_behind(ticket, &entry, compressed);
         }
         Ok(Paste::full(entry))
     }
