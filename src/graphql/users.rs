@@ -26,6 +26,12 @@ impl User {
         &self.username
     }
 
+    /// Whether this is the signed-in user and an admin (moderation); false for anyone else.
+    async fn is_admin(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let caller = caller(ctx)?;
+        Ok(caller.user_id() == Some(self.id) && caller.viewer.is_admin())
+    }
+
     async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
         if let Some(t) = self.created_at {
             return Ok(t);
