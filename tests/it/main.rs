@@ -6,6 +6,7 @@ mod harness;
 mod accounts;
 mod budgets;
 mod cache;
+mod cli;
 mod cluster;
 mod errors;
 mod failover;
