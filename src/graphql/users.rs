@@ -82,11 +82,31 @@ impl From<Session> for AuthPayload {
     }
 }
 
+/// The identity provider the web app offers sign-in with.
+#[derive(SimpleObject)]
+pub struct IdentityProvider {
+    /// What the button names ("Sign in with …").
+    name: String,
+    /// Where the browser goes to start (a server-side authorization-code + PKCE exchange).
+    start_url: String,
+}
+
 #[derive(Default)]
 pub struct UserQuery;
 
 #[Object]
 impl UserQuery {
+    /// The configured identity provider for web sign-in; null when there is none.
+    async fn identity_provider(&self, ctx: &Context<'_>) -> Option<IdentityProvider> {
+        app(ctx)
+            .sign_in()
+            .provider_name()
+            .map(|name| IdentityProvider {
+                name: name.to_owned(),
+                start_url: "/auth/oidc/start".to_owned(),
+            })
+    }
+
     /// The signed-in user; null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(match &caller(ctx)?.viewer {

@@ -9,6 +9,7 @@
 //! | `GET /raw/{id}/{filename}`, `GET /zip/{id}` | one file / every file as a zip (`?rev=N` pins a revision, on `/raw/{id}` too) |
 //! | `/api/v1/paste`, `/api/v1/stats/hits` | the seed's REST API |
 //! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
+//! | `/auth/oidc/start`, `/auth/oidc/callback`, `POST /auth/oidc/session` | web sign-in with an OpenID provider ([`oidc`]) |
 
 mod archive;
 mod body;
@@ -16,6 +17,7 @@ mod gql_request;
 mod graphql;
 mod health;
 mod observe;
+mod oidc;
 mod raw;
 mod rest;
 mod same_site;
@@ -119,6 +121,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/raw/{id}", get(raw::get_raw).post(raw::reveal_raw))
         .route("/raw/{id}/{filename}", get(raw::get_raw_file))
         .route("/zip/{id}", get(raw::get_zip))
+        .route("/auth/oidc/start", get(oidc::start))
+        .route("/auth/oidc/callback", get(oidc::callback))
+        .route("/auth/oidc/session", axum::routing::post(oidc::session))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api);

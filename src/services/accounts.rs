@@ -185,6 +185,32 @@ impl Accounts {
         })
     }
 
+    /// A session for the identity provider's subject (web sign-in), its account created on
+    /// first sign-in and its admin claim recorded. A banned account is refused.
+    pub(super) async fn sign_in_external(
+        &self,
+        issuer: &str,
+        sub: &str,
+        preferred: Option<String>,
+        admin: bool,
+    ) -> AppResult<Session> {
+        let user = self.external_user(issuer, sub, preferred).await?;
+        if user.banned_at.is_some() {
+            return Err(SUSPENDED);
+        }
+        if user.idp_admin != admin {
+            let id = user.id;
+            self.db
+                .write(async |c| q::set_idp_admin(c, id, admin).await)
+                .await?;
+        }
+        tracing::info!(user.id = %user.id, "signed in with the identity provider");
+        self.session(UserRow {
+            idp_admin: admin,
+            ..user
+        })
+    }
+
     /// An account by id.
     pub async fn account(&self, id: Uuid) -> AppResult<Account> {
         self.db

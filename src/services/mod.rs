@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod migrate;
 pub mod moderation;
 pub mod pastes;
+pub mod sign_in;
 pub mod view_stats;
 
 #[cfg(feature = "test-support")]
@@ -50,6 +51,7 @@ use self::db::{AnalyticsDb, Db};
 use self::health::Health;
 use self::moderation::Moderation;
 use self::pastes::Pastes;
+use self::sign_in::SignIn;
 use self::view_stats::ViewStats;
 use crate::auth::Auth;
 use crate::auth::admins::Admins;
@@ -74,6 +76,7 @@ pub struct App {
     accounts: Accounts,
     access_tokens: AccessTokens,
     moderation: Moderation,
+    sign_in: SignIn,
     view_stats: ViewStats,
     health: Health,
     stores: Stores,
@@ -133,10 +136,17 @@ impl App {
             db.clone(),
             redis.clone(),
             Arc::clone(&auth),
-            admins,
+            Arc::clone(&admins),
             access_tokens.clone(),
             budgets.clone(),
         );
+        let sign_in = SignIn::new(
+            Arc::clone(&config),
+            accounts.clone(),
+            admins,
+            budgets.clone(),
+            auth.derive_secret(&["oidc-state-cookie"]).into_bytes(),
+        )?;
         let moderation = Moderation::new(
             db.clone(),
             pastes.clone(),
@@ -167,6 +177,7 @@ impl App {
             accounts,
             access_tokens,
             moderation,
+            sign_in,
             view_stats,
             health,
             stores,
@@ -192,6 +203,10 @@ impl App {
 
     pub fn moderation(&self) -> &Moderation {
         &self.moderation
+    }
+
+    pub fn sign_in(&self) -> &SignIn {
+        &self.sign_in
     }
 
     pub fn view_stats(&self) -> &ViewStats {

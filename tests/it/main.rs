@@ -24,5 +24,6 @@ mod revisions;
 mod robustness;
 mod schema;
 mod security;
+mod sign_in;
 mod tls;
 mod tokens;
