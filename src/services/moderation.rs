@@ -252,7 +252,9 @@ impl Moderation {
                     .missing_or(&entry.target, "the paste is hidden already")
                     .await);
             }
-            this.pastes.forget_hidden(&[entry.target.clone()]).await;
+            this.pastes
+                .forget_hidden(std::slice::from_ref(&entry.target))
+                .await;
             tracing::info!(paste.id = %entry.target, admin = %entry.actor_name, "paste hidden");
             Ok(())
         })

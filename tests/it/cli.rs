@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::harness::{TestApp, error_code};
+use crate::harness::TestApp;
 use crate::tokens::make_token;
 
 /// The `pb` binary of this build (`cargo nextest run --workspace` builds it beside the test

@@ -16,17 +16,15 @@ async fn admin_app() -> TestApp {
 }
 
 async fn act(app: &TestApp, token: &str, mutation: &str, arg: &str, value: &str) -> Value {
-    let r = app
-        .gql_as(
-            Some(token),
-            &format!(
-                "mutation($v: {}, $r: String!) {{ {mutation}({arg}: $v, reason: $r) }}",
-                if arg == "id" { "ID!" } else { "String!" }
-            ),
-            json!({ "v": value, "r": format!("{mutation} for the test") }),
-        )
-        .await;
-    r
+    app.gql_as(
+        Some(token),
+        &format!(
+            "mutation($v: {}, $r: String!) {{ {mutation}({arg}: $v, reason: $r) }}",
+            if arg == "id" { "ID!" } else { "String!" }
+        ),
+        json!({ "v": value, "r": format!("{mutation} for the test") }),
+    )
+    .await
 }
 
 async fn audit(app: &TestApp, admin: &str) -> Vec<Value> {
