@@ -136,7 +136,7 @@ async fn load(which: usize, url: String, stats: Arc<Stats>, stop: Arc<AtomicBool
         n += 1;
         let (key, content) = retry.take().unwrap_or_else(|| {
             (
-                format!("drill-{which}-{n:08}-{}", std::process::id()),
+                format!("drill{which}{n:08}{:024x}", std::process::id()),
                 format!("region {which} paste {n}"),
             )
         });

@@ -71,7 +71,8 @@ async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
     telemetry::init_logging(&config.server.log, config.server.log_format);
     telemetry::metrics();
     let addr = config.server.addr;
-    let app = App::build(config)?;
+    let app = App::build(config).await?;
+    http::spawn_metrics_listener(&app).await?;
     let workers =
         with_workers.then(|| tokio::spawn(jobs::run(Arc::clone(&app), app.shutdown().clone())));
     let listener = listen(addr)?;
@@ -88,8 +89,8 @@ async fn serve(config: Config, with_workers: bool) -> anyhow::Result<()> {
 async fn worker(config: Config) -> anyhow::Result<()> {
     telemetry::init_logging(&config.server.log, config.server.log_format);
     telemetry::metrics();
-    let app = App::build(config)?;
-    serve_metrics(&app).await?;
+    let app = App::build(config).await?;
+    http::spawn_metrics_listener(&app).await?;
     let stop = app.shutdown().clone();
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -111,19 +112,6 @@ fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(4096)
-}
-
-/// Starts the separate `/metrics` listener when `PASTEBIN_METRICS_ADDR` is set.
-async fn serve_metrics(app: &Arc<App>) -> anyhow::Result<()> {
-    if let Some(addr) = app.config().server.metrics_socket()? {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        tracing::info!(%addr, "metrics listener");
-        let stop = app.shutdown().clone();
-        tokio::spawn(http::serve_metrics(listener, Arc::clone(app), async move {
-            stop.cancelled().await
-        }));
-    }
-    Ok(())
 }
 
 async fn run_migrations(config: Config) -> anyhow::Result<()> {

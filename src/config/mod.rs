@@ -22,7 +22,7 @@ pub use database::DatabaseConfig;
 pub use jobs::JobsConfig;
 pub use limits::LimitsConfig;
 pub use object_store::ObjectStoreConfig;
-pub use server::{LogFormat, Profile, ServerConfig};
+pub use server::{LogFormat, Profile, ServerConfig, Switch};
 
 /// Settings shared by every subcommand that touches the stores.
 #[derive(Clone, Debug, Args)]
@@ -113,5 +113,16 @@ mod tests {
         assert!(c.validate().is_err());
         c.auth.jwt_secret = "x".repeat(32);
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn production_turns_graphiql_and_public_metrics_off_unless_asked() {
+        let mut c = Config::for_database("postgres://x");
+        assert!(c.server.graphiql_enabled() && c.server.metrics_on_public_listener());
+        assert!(!c.object_store.enabled(), "no bucket, no object store");
+        c.server.profile = Profile::Production;
+        assert!(!c.server.graphiql_enabled() && !c.server.metrics_on_public_listener());
+        c.server.graphiql = Switch(Some(true));
+        assert!(c.server.graphiql_enabled(), "asked for explicitly");
     }
 }

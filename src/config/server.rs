@@ -3,12 +3,12 @@
 //! | variable | default |
 //! |---|---|
 //! | `PASTEBIN_ADDR` | `127.0.0.1:8080` |
-//! | `PASTEBIN_METRICS_ADDR` | empty: `/metrics` on `PASTEBIN_ADDR` |
+//! | `PASTEBIN_METRICS_ADDR` | empty: `/metrics` on `PASTEBIN_ADDR` (development only) |
 //! | `PASTEBIN_PUBLIC_URL` | `http://127.0.0.1:8080` |
 //! | `PASTEBIN_PROFILE` | `development` |
 //! | `PASTEBIN_READ_ONLY` | `false` |
 //! | `PASTEBIN_TRUSTED_PROXY_HEADER` | empty: the TCP peer |
-//! | `PASTEBIN_GRAPHIQL` | `true` |
+//! | `PASTEBIN_GRAPHIQL` | empty: on in development, off in production |
 //! | `PASTEBIN_INTROSPECTION` | `true` |
 //! | `PASTEBIN_CORS_ORIGINS` | empty |
 //! | `PASTEBIN_WEB_DIR` | `web/dist` |
@@ -22,11 +22,28 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-/// Deployment profile. `production` refuses unsafe settings (e.g. a weak JWT secret).
+/// Deployment profile. `production` refuses unsafe settings (a weak JWT secret, an object store
+/// it cannot use) and turns off what only a developer wants: GraphiQL unless asked for, and
+/// `/metrics` on the public listener.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Profile {
     Development,
     Production,
+}
+
+/// A switch that may be left unset (empty), so that the profile decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Switch(pub Option<bool>);
+
+impl Switch {
+    fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "" => Ok(Self(None)),
+            "true" => Ok(Self(Some(true))),
+            "false" => Ok(Self(Some(false))),
+            other => Err(format!("{other:?}: want true, false, or empty")),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -42,7 +59,8 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
 
     /// Separate listener for `/metrics` (e.g. `0.0.0.0:9090`), so the public port does not
-    /// expose them; the worker serves its metrics there too. Empty: `/metrics` on `PASTEBIN_ADDR`.
+    /// expose them; the worker serves its metrics there too. Empty: `/metrics` on `PASTEBIN_ADDR`
+    /// in development, nowhere in production (the public listener refuses it).
     #[arg(long, env = "PASTEBIN_METRICS_ADDR", default_value = "")]
     pub metrics_addr: String,
 
@@ -71,9 +89,10 @@ pub struct ServerConfig {
     #[arg(long, env = "PASTEBIN_TRUSTED_PROXY_HEADER", default_value = "")]
     pub trusted_proxy_header: String,
 
-    /// Serve GraphiQL on `GET /graphql`.
-    #[arg(long, env = "PASTEBIN_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set)]
-    pub graphiql: bool,
+    /// Serve GraphiQL on `GET /graphql`: `true`, `false`, or empty for the profile's choice
+    /// (on in development, off in production, where only an explicit `true` turns it on).
+    #[arg(long, env = "PASTEBIN_GRAPHIQL", default_value = "", value_parser = Switch::parse)]
+    pub graphiql: Switch,
 
     /// Answer GraphQL introspection (and field suggestions in errors).
     #[arg(long, env = "PASTEBIN_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
@@ -114,6 +133,19 @@ impl ServerConfig {
         Ok(Some(self.metrics_addr.parse().map_err(|e| {
             anyhow::anyhow!("PASTEBIN_METRICS_ADDR {:?}: {e}", self.metrics_addr)
         })?))
+    }
+
+    /// Whether `GET /graphql` serves the playground: as set, else only in development.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql
+            .0
+            .unwrap_or(self.profile == Profile::Development)
+    }
+
+    /// Whether the public listener serves `/metrics`: only in development, and only when no
+    /// separate metrics listener is configured.
+    pub fn metrics_on_public_listener(&self) -> bool {
+        self.profile == Profile::Development && self.metrics_addr.is_empty()
     }
 
     pub fn cors_origin_list(&self) -> Vec<String> {

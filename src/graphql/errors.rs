@@ -40,9 +40,11 @@ impl Extension for ErrorCodes {
 /// Sets the code of every error in `response`.
 fn with_codes(mut response: Response) -> Response {
     for e in &mut response.errors {
+        let mut reason = None;
         let (code, retry_after) = match e.source::<AppError>() {
             Some(app_error) => {
                 app_error.log();
+                reason = app_error.reason();
                 (app_error.code(), app_error.retry_after())
             }
             None if e
@@ -66,6 +68,9 @@ fn with_codes(mut response: Response) -> Response {
         ext.set("code", code.as_str());
         if let Some(s) = retry_after {
             ext.set("retryAfter", s);
+        }
+        if let Some(r) = reason {
+            ext.set("reason", r);
         }
     }
     response

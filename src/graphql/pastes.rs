@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 use super::{app, caller};
 use crate::error::AppError;
 use crate::pastes::{
-    self, Content, Edit, ForkOptions, NewFile, NewPaste, Page, Paste, PasteFile, Revision,
+    self, Content, Edit, Envelope, ForkOptions, NewFile, NewPaste, Page, Paste, PasteFile, Revision,
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -85,11 +85,11 @@ impl PasteObject {
             .get_or_try_init(|| async {
                 let pastes = app(ctx).pastes();
                 let caller = caller(ctx)?;
-                Ok::<_, async_graphql::Error>(match self.origin {
-                    Origin::Known => Some(self.paste.clone()),
+                Ok::<_, async_graphql::Error>(Some(match self.origin {
+                    Origin::Known => self.paste.clone(),
                     Origin::Found => pastes.open(caller, &self.paste).await?,
                     Origin::Listed => pastes.open_listed(caller, &self.paste).await?,
-                })
+                }))
             })
             .await?;
         Ok(opened.as_ref())
@@ -137,7 +137,8 @@ impl PasteObject {
         )
     }
 
-    /// Raw text URL (of the first file; of the revision shown).
+    /// Raw text URL (of the first file; of the revision shown). For an encrypted paste it serves
+    /// the envelope as application/vnd.pastebin.encrypted+json.
     async fn raw_url(&self, ctx: &Context<'_>) -> String {
         format!(
             "{}/raw/{}{}",
@@ -147,7 +148,8 @@ impl PasteObject {
         )
     }
 
-    /// Every file of the revision shown, as one zip download.
+    /// Every file of the revision shown, as one zip download (refused with ENCRYPTED for an
+    /// encrypted paste: the server has no files to put in it).
     async fn zip_url(&self, ctx: &Context<'_>) -> String {
         format!(
             "{}/zip/{}{}",
@@ -180,7 +182,8 @@ impl PasteObject {
         self.paste.expires_at()
     }
 
-    /// Size of the content in bytes (UTF-8), all files together.
+    /// Size of the content in bytes (UTF-8), all files together; of an encrypted paste, its
+    /// ciphertext (decoded).
     async fn size_bytes(&self) -> i32 {
         self.paste.size_bytes()
     }
@@ -204,21 +207,57 @@ impl PasteObject {
     }
 
     /// The text (of the first file: the whole text of a one-file paste; `files` has all).
-    /// Reading it counts one view. Null for a burn-after-reading paste that has not been
-    /// revealed: the revealPaste mutation returns it once and deletes the paste. For a
-    /// maxViews paste, reading it spends one of the remaining views.
+    /// Reading it counts one view, and reveals a guarded paste: a burn-after-reading paste is
+    /// returned once and deleted, a maxViews paste spends one of its remaining views (clients
+    /// show a reveal step first: select burnAfterReading / remainingViews without content).
+    /// Null for an encrypted paste (see `encrypted`).
     #[graphql(complexity = 5)]
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        if self.paste.is_encrypted() {
+            return Ok(None);
+        }
         match self.opened(ctx).await?.and_then(Paste::content) {
             Some(c) => text(c).map(Some),
             None => Ok(None),
         }
     }
 
+    /// Whether the paste is end-to-end encrypted (metadata: reading it counts no view). Its
+    /// title, language, files and content are then inside `encrypted`, which only a holder of
+    /// the link's key can open.
+    async fn is_encrypted(&self) -> bool {
+        self.paste.is_encrypted()
+    }
+
+    /// The envelope of an end-to-end encrypted paste (docs/encryption.md); null for plain
+    /// pastes. Reading it counts a view, like content (and for guarded pastes follows the
+    /// same rules: a burn-after-reading paste's is returned by revealPaste). content, title,
+    /// language and files are null for encrypted pastes.
+    #[graphql(complexity = 5)]
+    async fn encrypted(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<EncryptedEnvelope>> {
+        if !self.paste.is_encrypted() {
+            return Ok(None);
+        }
+        match self.opened(ctx).await?.and_then(Paste::envelope) {
+            Some(envelope) => Ok(Some(envelope?.into())),
+            None => Ok(None),
+        }
+    }
+
     /// The files of the revision shown, in order. Their `content` is read (and counted as one
-    /// view of the paste, as `content` is) only when asked for.
+    /// view of the paste, as `content` is) only when asked for. Null for an encrypted paste
+    /// (its files are inside `encrypted`).
     #[graphql(complexity = "5 * child_complexity")]
-    async fn files(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PasteFileObject>> {
+    async fn files(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<PasteFileObject>>> {
+        if self.paste.is_encrypted() {
+            return Ok(None);
+        }
         let base = format!(
             "{}/raw/{}/",
             app(ctx).config().server.base_url(),
@@ -233,13 +272,15 @@ impl PasteObject {
         } else {
             app(ctx).pastes().file_list(&self.paste).await?
         };
-        Ok(files
-            .into_iter()
-            .map(|file| PasteFileObject {
-                raw_url: format!("{base}{}{pin}", path_segment(file.name())),
-                file,
-            })
-            .collect())
+        Ok(Some(
+            files
+                .into_iter()
+                .map(|file| PasteFileObject {
+                    raw_url: format!("{base}{}{pin}", path_segment(file.name())),
+                    file,
+                })
+                .collect(),
+        ))
     }
 
     async fn file_count(&self) -> i32 {
@@ -458,8 +499,9 @@ impl PasteQuery {
         let caller = caller(ctx)?;
         // Only a reader of the content pays for loading it.
         let look = ctx.look_ahead();
-        let with_content =
-            look.field("content").exists() || look.field("files").field("content").exists();
+        let with_content = look.field("content").exists()
+            || look.field("encrypted").exists()
+            || look.field("files").field("content").exists();
         let paste = pastes.find_at(caller, &id, revision, with_content).await?;
         Ok(Some(PasteObject::new(paste, Origin::Found)))
     }
@@ -518,13 +560,83 @@ impl From<FileInput> for NewFile {
     }
 }
 
-/// A new paste. Give exactly one of `content` (a one-file paste) and `files`.
+/// The envelope of an end-to-end encrypted paste, sealed by the client (docs/encryption.md §6):
+/// binary fields are base64url without padding. The server checks its shape (§7: version,
+/// algorithm, KDF parameters, strict base64url, sizes; the precise failure is the error's
+/// `extensions.reason`) and never decrypts it.
+#[derive(InputObject)]
+pub struct EncryptedInput {
+    /// 1.
+    version: i32,
+    /// "aes-256-gcm".
+    algorithm: String,
+    /// "none", or "pbkdf2-sha256" (with a password).
+    kdf: String,
+    /// 16 bytes with pbkdf2-sha256; null with none.
+    salt: Option<String>,
+    /// 600000-2000000 with pbkdf2-sha256; null with none.
+    iterations: Option<i32>,
+    /// 12 bytes.
+    nonce: String,
+    /// The AES-GCM output (payload and 16-byte tag): at most limits.maxBytes decoded.
+    ciphertext: String,
+}
+
+impl From<EncryptedInput> for Envelope {
+    fn from(e: EncryptedInput) -> Self {
+        // A negative number is out of every range: 0 is refused like it.
+        let unsigned = |n: i32| u32::try_from(n).unwrap_or(0);
+        Self {
+            version: unsigned(e.version),
+            algorithm: e.algorithm,
+            kdf: e.kdf,
+            salt: e.salt,
+            iterations: e.iterations.map(unsigned),
+            nonce: e.nonce,
+            ciphertext: e.ciphertext,
+        }
+    }
+}
+
+/// The envelope of an end-to-end encrypted paste, as its author's client sealed it
+/// (docs/encryption.md §6). Title, language and files are inside the ciphertext.
+#[derive(SimpleObject)]
+pub struct EncryptedEnvelope {
+    version: i32,
+    algorithm: String,
+    kdf: String,
+    salt: Option<String>,
+    iterations: Option<i32>,
+    nonce: String,
+    ciphertext: String,
+}
+
+impl From<Envelope> for EncryptedEnvelope {
+    fn from(e: Envelope) -> Self {
+        // Stored envelopes were validated: their numbers are small.
+        let signed = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        Self {
+            version: signed(e.version),
+            algorithm: e.algorithm,
+            kdf: e.kdf,
+            salt: e.salt,
+            iterations: e.iterations.map(signed),
+            nonce: e.nonce,
+            ciphertext: e.ciphertext,
+        }
+    }
+}
+
+/// A new paste. Give exactly one of `content` (a one-file paste), `files` and `encrypted`.
 #[derive(InputObject)]
 pub struct CreatePasteInput {
     /// The text of a one-file paste (its file is named after the language, e.g. paste.rs).
     content: Option<String>,
     /// 1-20 files; the size limit applies to their total.
     files: Option<Vec<FileInput>>,
+    /// An end-to-end encrypted paste: its envelope, holding its files, title and language
+    /// (give no title or language beside it). Its sizeBytes is the ciphertext's.
+    encrypted: Option<EncryptedInput>,
     title: Option<String>,
     /// With files: null = the first file's.
     language: Option<String>,
@@ -548,6 +660,7 @@ impl From<CreatePasteInput> for NewPaste {
             files: input
                 .files
                 .map(|files| files.into_iter().map(NewFile::from).collect()),
+            encrypted: input.encrypted.map(Envelope::from),
             title: input.title,
             language: input.language,
             expires_in: input.expires_in,
@@ -560,7 +673,8 @@ impl From<CreatePasteInput> for NewPaste {
 }
 
 /// A new revision of a paste: its whole title, language and files (what is left out is gone
-/// from the new revision). Give exactly one of `content` and `files`.
+/// from the new revision). Give exactly one of `content` and `files` — or, for an encrypted
+/// paste, `encrypted`: a new envelope (and no title or language).
 #[derive(InputObject)]
 pub struct UpdatePasteInput {
     /// The revision this edit starts from (Paste.revision as you read it). When the paste has
@@ -570,6 +684,7 @@ pub struct UpdatePasteInput {
     language: Option<String>,
     content: Option<String>,
     files: Option<Vec<FileInput>>,
+    encrypted: Option<EncryptedInput>,
 }
 
 impl From<UpdatePasteInput> for Edit {
@@ -582,6 +697,7 @@ impl From<UpdatePasteInput> for Edit {
             files: input
                 .files
                 .map(|files| files.into_iter().map(NewFile::from).collect()),
+            encrypted: input.encrypted.map(Envelope::from),
         }
     }
 }
@@ -664,7 +780,8 @@ impl PasteMutation {
         Ok(true)
     }
 
-    /// Reads a burn-after-reading paste once: returns it with its content, then it is gone.
+    /// Reveals a paste: its content, spending a view of a guarded paste (a burn-after-reading
+    /// paste is returned once, then it is gone).
     async fn reveal_paste(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PasteObject> {
         let paste = app(ctx).pastes().reveal(caller(ctx)?, &id).await?;
         Ok(PasteObject::new(paste, Origin::Known))

@@ -22,7 +22,7 @@ const GRAPHIQL_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'se
      base-uri 'none'; form-action 'none'";
 
 pub async fn graphiql(State(state): State<AppState>) -> Response {
-    if !state.app.config().server.graphiql {
+    if !state.app.config().server.graphiql_enabled() {
         return AppError::NotFound.into_response();
     }
     let page = state.app.config().server.web_dir.join("playground.html");

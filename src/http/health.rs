@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers), `/readyz` (each store, and an overall status), `/metrics`.
+//! `/healthz` (the process answers), `/readyz` (can serve reads), `/readyz/write` (can take
+//! writes), `/metrics`.
 
 use std::time::Duration;
 
@@ -9,21 +10,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
-use crate::services::health::Readiness;
+use crate::error::AppError;
+use crate::services::health::{Readiness, Status};
 
 pub async fn healthz() -> &'static str {
     "ok"
-}
-
-#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Reads and writes work.
-    Ok,
-    /// Reads work; writes do not (no primary, read-only mode) or a store is down.
-    Degraded,
-    /// Reads do not work.
-    Down,
 }
 
 #[derive(Serialize)]
@@ -33,15 +24,7 @@ pub struct ReadinessBody {
     readiness: Readiness,
 }
 
-/// 200 for `ok` and `degraded` (a read-only instance still serves reads: keep it in rotation),
-/// 503 for `down`.
-pub async fn readyz(State(state): State<AppState>) -> Response {
-    let readiness = state.app.health().readiness().await;
-    let status = match (readiness.readable, readiness.all_up()) {
-        (false, _) => Status::Down,
-        (true, true) => Status::Ok,
-        (true, false) => Status::Degraded,
-    };
+fn answer(status: Status, readiness: Readiness) -> Response {
     let code = if status == Status::Down {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
@@ -51,6 +34,27 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+/// "Can serve reads" (the Kubernetes readiness probe): 200 for `ok` and `degraded` (a
+/// read-only instance still serves reads: keep it in rotation), 503 for `down`. Answered from
+/// the state the background probes keep; never waits on a store.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let readiness = state.app.health().readiness();
+    answer(readiness.reads(), readiness)
+}
+
+/// "Can take writes" (the DNS failover health check of the primary region): 200 only while a
+/// writable primary answers and the read-only switch is off, else 503.
+pub async fn readyz_write(State(state): State<AppState>) -> Response {
+    let readiness = state.app.health().readiness();
+    answer(readiness.writes(), readiness)
+}
+
+/// `/metrics` on the public listener when it must not serve them (production, or a separate
+/// metrics listener configured).
+pub async fn metrics_elsewhere() -> AppError {
+    AppError::NotFound
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

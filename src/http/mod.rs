@@ -8,7 +8,9 @@
 //! | `GET /raw/{id}` / `POST /raw/{id}` | raw text / reveal a burn-after-reading paste |
 //! | `GET /raw/{id}/{filename}`, `GET /zip/{id}` | one file / every file as a zip (`?rev=N` pins a revision, on `/raw/{id}` too) |
 //! | `/api/v1/paste`, `/api/v1/stats/hits` | the seed's REST API |
-//! | `/healthz`, `/readyz`, `/metrics` | liveness, readiness per component, Prometheus |
+//! | `/healthz` | liveness: the process answers |
+//! | `/readyz`, `/readyz/write` | can serve reads / can take writes, from background state |
+//! | `/metrics` | Prometheus; on the public listener only in development without `PASTEBIN_METRICS_ADDR` |
 //! | `/auth/oidc/start`, `/auth/oidc/callback`, `POST /auth/oidc/session` | web sign-in with an OpenID provider ([`oidc`]) |
 
 mod archive;
@@ -126,11 +128,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/auth/oidc/session", axum::routing::post(oidc::session))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/readyz/write", get(health::readyz_write))
         .merge(api);
-    let router = if server.metrics_addr.is_empty() {
+    // Refused rather than left to the web app's fallback, which would answer 200 with a page.
+    let router = if server.metrics_on_public_listener() {
         router.route("/metrics", get(health::metrics))
     } else {
-        router
+        router.route("/metrics", get(health::metrics_elsewhere))
     };
     router
         .fallback_service(web)
@@ -157,6 +161,28 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(Duration::from_secs(600))
+}
+
+/// Starts the separate `/metrics` listener of `PASTEBIN_METRICS_ADDR`, if configured, until the
+/// app shuts down; returns the address it listens on. `serve` and `worker` both call it.
+pub async fn spawn_metrics_listener(app: &Arc<App>) -> anyhow::Result<Option<SocketAddr>> {
+    let server = &app.config().server;
+    let Some(addr) = server.metrics_socket()? else {
+        if !server.metrics_on_public_listener() {
+            tracing::warn!("PASTEBIN_METRICS_ADDR is empty: /metrics is served nowhere");
+        }
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("PASTEBIN_METRICS_ADDR {addr}: {e}"))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(addr = %bound, "metrics listener");
+    let stop = app.shutdown().clone();
+    tokio::spawn(serve_metrics(listener, Arc::clone(app), async move {
+        stop.cancelled().await
+    }));
+    Ok(Some(bound))
 }
 
 /// Serves `/metrics` alone (the separate metrics listener of `PASTEBIN_METRICS_ADDR`).

@@ -1,7 +1,8 @@
 //! Raw text: `GET /raw/{id}` (the text of a one-file paste; the first file of any other),
 //! `GET /raw/{id}/{filename}` (one file), `GET /zip/{id}` (every file as a zip), each pinned to
 //! a revision by `?rev=N`; `POST /raw/{id}` (reveal a burn-after-reading paste), and `POST /`
-//! (create from a raw body, the curl habit).
+//! (create from a raw body, the curl habit). An encrypted paste's raw form is its envelope
+//! ([`ENCRYPTED_MEDIA_TYPE`]); one file of it and its zip are refused with `ENCRYPTED` (406).
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, State};
@@ -19,6 +20,10 @@ use crate::pastes::{Content, NewPaste, Paste};
 
 /// Raw responses render nothing and run nothing.
 const RAW_CSP: &str = "default-src 'none'; sandbox";
+
+/// The media type of an encrypted paste's raw form: its envelope (docs/encryption.md §6), never
+/// presented as the text.
+pub const ENCRYPTED_MEDIA_TYPE: &str = "application/vnd.pastebin.encrypted+json";
 
 /// The `If-None-Match` header alone (extracting the whole `HeaderMap` copies every header).
 pub struct IfNoneMatch(Option<HeaderValue>);
@@ -102,7 +107,7 @@ pub async fn get_raw_file(
     Rev(rev): Rev,
     if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
-    let paste = state.app.pastes().read_at(&caller, &id, rev).await?;
+    let paste = state.app.pastes().read_plain_at(&caller, &id, rev).await?;
     let files = paste.files().unwrap_or_default();
     let file = files
         .iter()
@@ -131,7 +136,7 @@ pub async fn get_zip(
     Rev(rev): Rev,
     if_none_match: IfNoneMatch,
 ) -> Result<Response, AppError> {
-    let paste = state.app.pastes().read_at(&caller, &id, rev).await?;
+    let paste = state.app.pastes().read_plain_at(&caller, &id, rev).await?;
     // Weak: the same revision always gives the same files, not necessarily the same bytes
     // (another zip library version may deflate differently).
     let tag = paste.revision_tag();
@@ -216,6 +221,19 @@ fn etag_value(etag: Bytes) -> Result<HeaderValue, AppError> {
 
 fn text_response(paste: &Paste, content: Content) -> Result<Response, AppError> {
     // The id is base62, so the filename needs no escaping.
+    if paste.is_encrypted() {
+        let disposition = HeaderValue::from_str(&format!(
+            "inline; filename=\"{}.envelope.json\"",
+            paste.id()
+        ))
+        .map_err(AppError::internal)?;
+        let mut r = text_with_disposition(content, disposition)?;
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(ENCRYPTED_MEDIA_TYPE),
+        );
+        return Ok(r);
+    }
     let disposition = HeaderValue::from_str(&format!("inline; filename=\"{}.txt\"", paste.id()))
         .map_err(AppError::internal)?;
     text_with_disposition(content, disposition)

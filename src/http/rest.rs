@@ -2,8 +2,9 @@
 //! `POST /api/v1/paste` `{"expiration_length_in_minutes": "60", "paste_contents": "..."}` →
 //! `{"shortlink": "..."}`; `GET /api/v1/paste?shortlink=X` →
 //! `{"paste_contents", "created_at", "expires_at"}`; `GET /api/v1/stats/hits?period=YYYY-MM&shortlink=X`
-//! → `{"hits": N}`. Errors are JSON (`{"error": {"code", "message"}}`), 400 for bad input and 404
-//! for unknown or expired pastes.
+//! → `{"hits": N}`. Errors are JSON (`{"error": {"code", "message"}}`), 400 for bad input, 404
+//! for unknown or expired pastes, and 406 `ENCRYPTED` for an end-to-end encrypted paste (these
+//! clients cannot decrypt it; nothing is counted).
 
 use axum::Json;
 use axum::body::Body;
@@ -114,7 +115,12 @@ pub async fn get_paste(
     let id = query
         .shortlink
         .ok_or_else(|| AppError::bad_input("shortlink is required"))?;
-    let (paste, content) = state.app.pastes().read(&caller, &id).await?;
+    // Its clients cannot decrypt: an encrypted paste is refused (ENCRYPTED, 406) before any
+    // view is counted.
+    let paste = state.app.pastes().read_plain_at(&caller, &id, None).await?;
+    let content = paste
+        .content()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("an opened paste has content")))?;
     let paste_contents = String::from_utf8(content.text.to_vec()).map_err(AppError::internal)?;
     Ok(Json(PasteBody {
         paste_contents,

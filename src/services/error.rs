@@ -31,6 +31,7 @@ pub enum ErrorCode {
     NotFound,
     /// The write starts from a state that is no longer current (an edit of an older revision).
     Conflict,
+    Encrypted,
     PayloadTooLarge,
     RateLimited,
     ServiceUnavailable,
@@ -45,6 +46,7 @@ impl ErrorCode {
             Self::Forbidden => "FORBIDDEN",
             Self::NotFound => "NOT_FOUND",
             Self::Conflict => "CONFLICT",
+            Self::Encrypted => "ENCRYPTED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::RateLimited => "RATE_LIMITED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
@@ -59,6 +61,8 @@ impl ErrorCode {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict => StatusCode::CONFLICT,
+            // The paste has no representation such a client can use: only its envelope.
+            Self::Encrypted => StatusCode::NOT_ACCEPTABLE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -80,6 +84,19 @@ pub enum AppError {
     /// The write starts from a state that is no longer current; the message says which.
     #[error("{0}")]
     Conflict(String),
+    /// An envelope of an encrypted paste that breaks the format's rules; `reason` is the
+    /// format's code (`UNSUPPORTED_VERSION`, `INVALID_ENVELOPE`, …).
+    #[error("{message}")]
+    InvalidEnvelope {
+        reason: &'static str,
+        message: String,
+    },
+    /// An envelope whose ciphertext is over the size limit (`ENVELOPE_TOO_LARGE`).
+    #[error("{0}")]
+    EnvelopeTooLarge(String),
+    /// A door that serves plain text asked for an end-to-end encrypted paste.
+    #[error("{0}")]
+    Encrypted(&'static str),
     #[error("content is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// Over a size limit other than the paste's own (the message says which).
@@ -125,7 +142,9 @@ impl AppError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            Self::BadInput(_) => ErrorCode::BadUserInput,
+            Self::BadInput(_) | Self::InvalidEnvelope { .. } => ErrorCode::BadUserInput,
+            Self::Encrypted(_) => ErrorCode::Encrypted,
+            Self::EnvelopeTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound => ErrorCode::NotFound,
@@ -148,6 +167,15 @@ impl AppError {
     }
 
     /// The message a client may see: never an internal cause.
+    /// A precise reason beside the code, for errors that have one (refused envelopes).
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidEnvelope { reason, .. } => Some(reason),
+            Self::EnvelopeTooLarge(_) => Some("ENVELOPE_TOO_LARGE"),
+            _ => None,
+        }
+    }
+
     pub fn public_message(&self) -> String {
         self.to_string()
     }
@@ -169,7 +197,9 @@ impl From<DbFailure> for AppError {
             DbFailure::NoConnection | DbFailure::ConnectionLost(_) => {
                 AppError::unavailable("the database is unavailable; retry shortly")
             }
-            DbFailure::Timeout => AppError::unavailable("the database did not answer in time"),
+            DbFailure::Timeout { .. } => {
+                AppError::unavailable("the database did not answer in time")
+            }
             DbFailure::Query(DieselError::NotFound) => AppError::NotFound,
             DbFailure::Query(DieselError::DatabaseError(
                 DatabaseErrorKind::ReadOnlyTransaction,
@@ -215,6 +245,8 @@ struct ErrorBody<'a> {
 struct ErrorDetail<'a> {
     code: &'a str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 impl IntoResponse for AppError {
@@ -225,6 +257,7 @@ impl IntoResponse for AppError {
             error: ErrorDetail {
                 code: code.as_str(),
                 message: self.public_message(),
+                reason: self.reason(),
             },
         };
         let mut response = (code.status(), axum::Json(body)).into_response();

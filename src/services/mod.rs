@@ -55,7 +55,7 @@ use self::sign_in::SignIn;
 use self::view_stats::ViewStats;
 use crate::auth::Auth;
 use crate::auth::admins::Admins;
-use crate::config::Config;
+use crate::config::{Config, Profile};
 
 /// The stores of one process. Private to the service layer (and its jobs); tests reach them
 /// through [`App::stores`] with the `test-support` feature.
@@ -86,16 +86,36 @@ pub struct App {
 
 impl App {
     /// Builds the stores and services and starts the per-process background tasks (view
-    /// flusher, pub/sub listener). Connections are opened lazily: a store that is down does not
-    /// stop start-up.
-    pub fn build(config: Config) -> anyhow::Result<Arc<Self>> {
+    /// flusher, pub/sub listener, health probes, object-store credentials). Connections are
+    /// opened lazily: a store that is down does not stop start-up. Refused: settings that can
+    /// never work, and in production an object store it was told to use and cannot (no AWS
+    /// credentials, or STS refusing them) — said in the error. The only waiting here is that
+    /// first credential fetch, bounded by a few seconds.
+    pub async fn build(config: Config) -> anyhow::Result<Arc<Self>> {
         config.validate()?;
         let config = Arc::new(config);
+        let shutdown = CancellationToken::new();
         let db = Db::new(&config)?;
         let analytics = AnalyticsDb::new(&config)?;
         let blobs = Blobs::new(&config)?;
         if !blobs.is_configured() {
-            tracing::warn!("no object store configured: every body is stored inline in Postgres");
+            tracing::info!(
+                "no object store (PASTEBIN_S3_BUCKET is empty): every body is stored inline in Postgres"
+            );
+        } else if let Err(e) = blobs.start(&shutdown).await {
+            let bucket = &config.object_store.s3_bucket;
+            if config.server.profile == Profile::Production {
+                shutdown.cancel();
+                anyhow::bail!(
+                    "PASTEBIN_S3_BUCKET={bucket:?} is set but the object store cannot be used: \
+                     {e:#}"
+                );
+            }
+            tracing::warn!(
+                bucket = %bucket,
+                error = %format!("{e:#}"),
+                "object store configured but unusable for now: bodies above the inline limit are refused"
+            );
         }
         let c = &config.cache;
         let redis = Redis::new(&c.redis_url, &c.redis_prefix, c.redis_ca_file.as_deref())?;
@@ -110,7 +130,6 @@ impl App {
         );
         let auth = Arc::new(Auth::new(&config)?);
         let budgets = Budgets::new(redis.clone(), &config.limits);
-        let shutdown = CancellationToken::new();
         crate::telemetry::spawn_metrics_upkeep(shutdown.clone());
         counts.spawn_flusher(c.view_flush_interval(), shutdown.clone());
         watchers.spawn_listener(shutdown.clone());
@@ -124,7 +143,6 @@ impl App {
             Arc::clone(&counts),
             Arc::clone(&watchers),
             budgets.clone(),
-            Arc::clone(&auth),
         );
         let access_tokens = AccessTokens::new(db.clone(), tokens, budgets.clone());
         access_tokens.spawn_flusher(
@@ -170,7 +188,7 @@ impl App {
             counts,
             watchers,
         };
-        let health = Health::new(&stores);
+        let health = Health::start(&stores, &shutdown);
         Ok(Arc::new(Self {
             config,
             pastes,

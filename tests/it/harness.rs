@@ -278,7 +278,7 @@ impl TestApp {
         .await;
         let mut config = deployment.config();
         tweak(&mut config);
-        let app = App::build(config).expect("app builds");
+        let app = App::build(config).await.expect("app builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = CancellationToken::new();
@@ -433,6 +433,13 @@ impl TestApp {
             .json()
             .await
             .unwrap()
+    }
+
+    /// A readiness probe (`/readyz` or `/readyz/write`): its HTTP status and JSON body.
+    pub async fn probe(&self, path: &str) -> (u16, Value) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
     }
 
     /// `/metrics` as text.

@@ -850,3 +850,258 @@ async fn titles_that_reorder_or_hide_text_are_refused() {
         "{r}"
     );
 }
+
+// --- 8. A guarded paste is spent only by a reveal, never by a GET. ------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_previews_head_and_conditional_gets_never_spend_a_guarded_paste() {
+    let app = TestApp::spawn().await;
+    let remaining = async |id: &str| -> Value {
+        app.gql(
+            "query($id: ID!) { paste(id: $id) { remainingViews } }",
+            json!({ "id": id }),
+        )
+        .await["data"]["paste"]["remainingViews"]
+            .clone()
+    };
+    let (id, _) = app
+        .create_paste_with(None, json!({ "content": "twice", "maxViews": 2 }))
+        .await;
+    let url = app.url(&format!("/raw/{id}"));
+    // A link preview's GET, a HEAD, a conditional GET: refused with a hint, nothing spent.
+    let get = app.http.get(&url).send().await.unwrap();
+    assert_eq!(get.status(), 403);
+    let body: Value = get.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("POST /raw/"),
+        "{body}"
+    );
+    assert_eq!(app.http.head(&url).send().await.unwrap().status(), 403);
+    let conditional = app
+        .http
+        .get(&url)
+        .header("if-none-match", "*")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conditional.status(), 403);
+    assert_eq!(remaining(&id).await, 2);
+    // A reveal spends one: POST /raw, then GraphQL content; the third is gone.
+    let post = app.http.post(&url).send().await.unwrap();
+    assert_eq!(post.status(), 200);
+    assert_eq!(post.text().await.unwrap(), "twice");
+    assert_eq!(remaining(&id).await, 1);
+    assert_eq!(app.read_paste(None, &id).await.unwrap(), "twice");
+    assert_eq!(app.read_paste(None, &id).await, Err("NOT_FOUND".into()));
+
+    // Burn after reading: the same GET rule; GraphQL content is a reveal.
+    let (burn, _) = app
+        .create_paste_with(None, json!({ "content": "once", "burnAfterReading": true }))
+        .await;
+    let burn_url = app.url(&format!("/raw/{burn}"));
+    assert_eq!(app.http.get(&burn_url).send().await.unwrap().status(), 403);
+    assert_eq!(app.http.head(&burn_url).send().await.unwrap().status(), 403);
+    assert_eq!(app.read_paste(None, &burn).await.unwrap(), "once");
+    assert_eq!(app.read_paste(None, &burn).await, Err("NOT_FOUND".into()));
+}
+
+// --- 3. Idempotency keys: nobody else's paste, the whole input, through an index. -------------
+
+const CREATE_KEYED: &str = "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id visibility } deleteToken } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_never_hands_anyone_else_a_paste() {
+    let app = TestApp::spawn().await;
+    // Without an account a key is a secret of at least 128 bits: a guessable one is refused.
+    let r = app
+        .gql(
+            CREATE_KEYED,
+            json!({ "i": { "content": "x", "idempotencyKey": "short-key-1" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{r}");
+    // Two accounts using the same key get two pastes; neither sees the other's.
+    let key = "same-key-for-both";
+    let alice = app
+        .register(&crate::harness::unique("alice"), "a good long password")
+        .await;
+    let bob = app
+        .register(&crate::harness::unique("bob"), "a good long password")
+        .await;
+    let create = |token: String| {
+        let app = &app;
+        async move {
+            app.gql_as(
+                Some(&token),
+                CREATE_KEYED,
+                json!({ "i": { "content": "same", "idempotencyKey": key } }),
+            )
+            .await["data"]["createPaste"]["paste"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (a, b) = (create(alice.clone()).await, create(bob).await);
+    assert_ne!(a, b);
+    assert_eq!(
+        create(alice.clone()).await,
+        a,
+        "alice's retry is her own paste"
+    );
+    // A retry that asks for anything else is refused, never answered with the first paste.
+    let r = app
+        .gql_as(
+            Some(&alice),
+            CREATE_KEYED,
+            json!({ "i": { "content": "same", "idempotencyKey": key, "visibility": "PRIVATE" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("BAD_USER_INPUT"), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_key_is_free_again_and_a_replayed_delete_token_outlives_the_jwt_secret() {
+    let app = TestApp::spawn().await;
+    let key = "0123456789abcdef0123456789abcdef";
+    let input = json!({ "i": { "content": "kept", "idempotencyKey": key } });
+    let first = app.gql(CREATE_KEYED, input.clone()).await;
+    let id = first["data"]["createPaste"]["paste"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = first["data"]["createPaste"]["deleteToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another instance with another JWT secret (a rotation): the retry gets the same paste
+    // and the same delete token, and the token deletes it.
+    let mut rotated = app.deployment.clone();
+    rotated.jwt_secret = crate::harness::unique("rotated-secret-").repeat(3);
+    let other = TestApp::instance(&rotated, |_| {}).await;
+    let replay = other.gql(CREATE_KEYED, input.clone()).await;
+    assert_eq!(
+        replay["data"]["createPaste"]["paste"]["id"],
+        id.as_str(),
+        "{replay}"
+    );
+    assert_eq!(replay["data"]["createPaste"]["deleteToken"], token.as_str());
+    // Expired (not swept yet): the key makes a new paste instead of being blocked.
+    app.sql(&format!(
+        "UPDATE pastes SET expires_at = now() - interval '1 second' WHERE id = '{id}'"
+    ))
+    .await;
+    let again = other.gql(CREATE_KEYED, input).await;
+    let new_id = again["data"]["createPaste"]["paste"]["id"]
+        .as_str()
+        .unwrap();
+    assert_ne!(new_id, id, "{again}");
+    let r = other
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": new_id, "t": again["data"]["createPaste"]["deleteToken"] }),
+        )
+        .await;
+    assert_eq!(r["data"]["deletePaste"], true, "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_create_finds_its_key_through_an_index() {
+    let app = TestApp::spawn().await;
+    let url = pastebin::services::db::primary_url(app.app.config());
+    use diesel_async::{AsyncConnection, RunQueryDsl, SimpleAsyncConnection};
+    let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+        .await
+        .unwrap();
+    conn.batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    // The lookup every keyed create makes (`find_by_idempotency_scope`).
+    let plan: Vec<Line> = diesel::sql_query(
+        "EXPLAIN SELECT id, input_sha256 FROM pastes WHERE idempotency_scope = '\\x00'::bytea",
+    )
+    .load(&mut conn)
+    .await
+    .unwrap();
+    let plan: String = plan.into_iter().map(|l| l.line + "\n").collect();
+    assert!(plan.contains("pastes_idempotency_scope_idx"), "{plan}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_racing_a_delete_that_finds_the_object_gone_is_not_found() {
+    let pair = crate::cluster::PgPair::start().await;
+    pair.migrate().await;
+    let deployment =
+        crate::harness::Deployment::with_main_database(pair.primary_url(), pair.replica_url())
+            .await;
+    let tweak = |c: &mut pastebin::config::Config| c.object_store.inline_max = 0;
+    let app = TestApp::instance(&deployment, tweak).await;
+    let (id, token) = app.create_paste("in the bucket").await;
+    // The replica stops applying: it still has the row after the delete, whose object is gone.
+    pair.sync(0, false);
+    pair.psql(1, "SELECT pg_wal_replay_pause()");
+    let r = app
+        .gql(
+            "mutation($id: ID!, $t: String) { deletePaste(id: $id, deleteToken: $t) }",
+            json!({ "id": id, "t": token }),
+        )
+        .await;
+    assert_eq!(r["data"]["deletePaste"], true, "{r}");
+    let reader = TestApp::instance(&deployment, tweak).await;
+    assert_eq!(reader.read_paste(None, &id).await, Err("NOT_FOUND".into()));
+    assert_eq!(reader.raw(&id).await.status(), 404);
+    pair.psql(1, "SELECT pg_wal_replay_resume()");
+}
+
+// --- 11. Object-store writes never destroy another paste, nor a paste that may exist. -------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_commit_timed_out_keeps_its_object() {
+    let pair = crate::cluster::PgPair::start().await;
+    pair.migrate().await;
+    let deployment =
+        crate::harness::Deployment::with_main_database(pair.primary_url(), pair.replica_url())
+            .await;
+    let app = TestApp::instance(&deployment, |c| {
+        c.object_store.inline_max = 0;
+        c.database.db_statement_timeout_ms = 1500;
+    })
+    .await;
+    // The synchronous standby is gone: the commit waits for it until the timeout cancels the
+    // wait. The row is committed on the primary all the same.
+    pair.kill(1);
+    let r = app
+        .gql(
+            "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id } } }",
+            json!({ "i": { "content": "committed, unanswered", "idempotencyKey": "0123456789abcdef0123456789abcdef" } }),
+        )
+        .await;
+    assert_eq!(error_code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
+    // The row is there: so is its object, and the paste reads back whole.
+    let ids = pair.psql_db(0, "pastebin", "SELECT id FROM pastes");
+    assert_eq!(ids.lines().count(), 1, "{ids}");
+    pair.start_node(1);
+    let retried = app
+        .gql(
+            "mutation($i: CreatePasteInput!) { createPaste(input: $i) { paste { id content } } }",
+            json!({ "i": { "content": "committed, unanswered", "idempotencyKey": "0123456789abcdef0123456789abcdef" } }),
+        )
+        .await;
+    assert_eq!(
+        retried["data"]["createPaste"]["paste"]["id"],
+        ids.trim(),
+        "{retried}"
+    );
+    assert_eq!(
+        retried["data"]["createPaste"]["paste"]["content"],
+        "committed, unanswered"
+    );
+}

@@ -135,7 +135,11 @@ async fn rediss_urls_reach_a_tls_redis_verified_against_the_configured_ca() {
         a.app.stores().cache.get(&id).await.is_some(),
         "cached in the TLS Redis"
     );
-    let ready: serde_json::Value = a.readyz().await;
-    assert_eq!(ready["redis"], "up", "{ready}");
+    eventually(
+        "readyz says the TLS Redis is up",
+        std::time::Duration::from_secs(10),
+        || async { a.readyz().await["redis"] == "up" },
+    )
+    .await;
     drop(crt);
 }

@@ -94,6 +94,31 @@ pub fn seal(
     Ok((envelope, key))
 }
 
+/// Encrypts a new revision of a paste (an edit) under the key its link already carries, so the
+/// link keeps opening it: a new random nonce (and, with a password, a new salt), as for a
+/// new paste. Random 96-bit nonces under one key are safe for far more revisions than a paste
+/// may have.
+pub fn reseal(
+    bundle: &Bundle,
+    burn_after_reading: bool,
+    password: Option<&str>,
+    key: &Key,
+) -> Result<Envelope, SealError> {
+    let mut nonce = [0u8; NONCE_LEN];
+    random(&mut nonce);
+    let mut salt = [0u8; SALT_LEN];
+    random(&mut salt);
+    seal_with(
+        bundle,
+        burn_after_reading,
+        password,
+        key,
+        &nonce,
+        password.map(|_| &salt),
+        PBKDF2_ITERATIONS,
+    )
+}
+
 /// Decrypts an envelope with the link's key (and the password, when the paste has one).
 ///
 /// `burn_after_reading` is the paste's setting as the server reports it. A password given
@@ -314,6 +339,18 @@ mod tests {
         assert_ne!(a.nonce, b.nonce);
         assert_ne!(a.ciphertext, b.ciphertext);
         assert_eq!(open(&a, &kb, None, false), Err(OpenError::WrongKey));
+    }
+
+    #[test]
+    fn reseal_keeps_the_key_with_a_new_nonce_and_salt() {
+        let (first, key) = seal(&sample(), false, Some("pw")).unwrap();
+        let mut edited = sample();
+        edited.files[1].content.push_str("* two\n");
+        let second = reseal(&edited, false, Some("pw"), &key).unwrap();
+        assert_ne!(first.nonce, second.nonce);
+        assert_ne!(first.salt, second.salt);
+        assert_eq!(open(&second, &key, Some("pw"), false).unwrap(), edited);
+        assert_eq!(open(&first, &key, Some("pw"), false).unwrap(), sample());
     }
 
     #[test]

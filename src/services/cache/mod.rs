@@ -51,7 +51,8 @@ pub const MAX_SHARED_BODY: usize = 1024 * 1024;
 /// Fixed cost of an entry besides its body, for the weigher.
 const ENTRY_OVERHEAD: u32 = 512;
 
-const ENTRY_MAGIC: &[u8; 2] = b"P2";
+// P3: metadata gained `encrypted` (an older instance's entry would lack it).
+const ENTRY_MAGIC: &[u8; 2] = b"P3";
 const TOMBSTONE: &[u8] = b"T";
 
 /// Stores an entry (ARGV[1], for ARGV[2] seconds) of revision ARGV[3] unless the key holds
@@ -441,7 +442,7 @@ fn cacheable(meta: &PasteMeta) -> bool {
     !meta.row.burn_after_reading && meta.row.max_views.is_none() && meta.row.hidden_at.is_none()
 }
 
-/// `P2`, the length of the JSON of metadata and file rows, that JSON, then each file's zstd
+/// `P3`, the length of the JSON of metadata and file rows, that JSON, then each file's zstd
 /// body after its length.
 fn encode_entry(entry: &CachedPaste, compressed: &[Vec<u8>]) -> Vec<u8> {
     let rows: Vec<&FileRow> = entry.files.iter().map(|f| &f.row).collect();
@@ -508,6 +509,7 @@ mod tests {
                 forked_from: None,
                 file_count: 1,
                 hidden_at: None,
+                encrypted: false,
             },
             author: Some("alice".into()),
         }

@@ -195,17 +195,27 @@ impl Redis {
         }
     }
 
-    /// Whether Redis answers a PING now (health checks; ignores the breaker).
+    /// Whether Redis answers a PING now, on a pooled connection (health checks; ignores the
+    /// breaker). Bounded like any call: checkout, then the call itself.
     pub async fn ping(&self) -> Option<bool> {
         let inner = self.inner.as_ref()?;
-        let ok = async {
-            let mut conn = inner.client.get_multiplexed_async_connection().await?;
-            redis::cmd("PING").query_async::<String>(&mut conn).await
+        let Ok(mut pooled) = inner.pool.get().await else {
+            return Some(false);
         };
-        Some(matches!(
-            tokio::time::timeout(CALL_TIMEOUT, ok).await,
-            Ok(Ok(_))
-        ))
+        let mut conn = pooled.conn.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        Some(match tokio::time::timeout(CALL_TIMEOUT, ping).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(e)) => {
+                pooled.broken = is_connection_error(&e);
+                false
+            }
+            Err(_) => {
+                pooled.broken = true;
+                false
+            }
+        })
     }
 }
 

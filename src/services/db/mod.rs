@@ -85,11 +85,16 @@ pub struct PgPool {
     pool: Pool,
     role: Role,
     op_timeout: Duration,
-    /// Unix ms of the last successful checkout (for metrics and `/readyz`).
-    last_ok: Arc<AtomicI64>,
+    /// Unix ms of the last answer from the server (a query that completed, even with an
+    /// error of its own): the evidence real traffic gives `/readyz`, and a metric. A checkout
+    /// alone proves nothing (it does no I/O).
+    last_answer: Arc<AtomicI64>,
     /// Unix ms until which reads skip this server after it failed to answer (a dead server
     /// would otherwise cost every read the whole checkout timeout before the fallback).
     skip_until: Arc<AtomicI64>,
+    /// For cancel requests: the same TLS as the sessions (a server that requires TLS refuses
+    /// a plain one).
+    tls: MakeRustlsConnect,
 }
 
 impl PgPool {
@@ -97,10 +102,18 @@ impl PgPool {
         let config = &config.database;
         let url = with_connect_params(url, role, config.connect_timeout());
         let statement_timeout = config.db_statement_timeout_ms;
+        let connect_timeout = config.connect_timeout();
         let mut manager_config = ManagerConfig::<AsyncPgConnection>::default();
-        let tls = tls.clone();
+        let setup_tls = tls.clone();
         manager_config.custom_setup = Box::new(move |url| {
-            establish(url.to_owned(), role, statement_timeout, tls.clone()).boxed()
+            establish(
+                url.to_owned(),
+                role,
+                statement_timeout,
+                Some(connect_timeout),
+                setup_tls.clone(),
+            )
+            .boxed()
         });
         // The driver does not re-check pooled connections, so every checkout from the write
         // pool checks that the session is still open, locally (no round trip). A running
@@ -139,8 +152,9 @@ impl PgPool {
             pool,
             role,
             op_timeout: config.statement_timeout(),
-            last_ok: Arc::new(AtomicI64::new(0)),
+            last_answer: Arc::new(AtomicI64::new(0)),
             skip_until: Arc::new(AtomicI64::new(0)),
+            tls: tls.clone(),
         }
     }
 
@@ -157,16 +171,20 @@ impl PgPool {
                 return Err(DbFailure::NoConnection);
             }
         };
-        self.last_ok
-            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
         let cancel = conn.cancel_token();
         match tokio::time::timeout(self.op_timeout, f(&mut conn)).await {
-            Ok(Ok(v)) => Ok(v),
+            Ok(Ok(v)) => {
+                self.answered();
+                Ok(v)
+            }
             Ok(Err(e)) if is_connection_error(&e) => {
                 tracing::warn!(role = self.role.label(), error = %e, "database connection lost");
                 Err(DbFailure::ConnectionLost(e))
             }
-            Ok(Err(e)) => Err(DbFailure::Query(e)),
+            Ok(Err(e)) => {
+                self.answered();
+                Err(DbFailure::Query(e))
+            }
             Err(_) => {
                 // statement_timeout does not end a COMMIT waiting for a synchronous standby.
                 // Ask the server to stop; the session is not reused either way, since it may
@@ -176,13 +194,16 @@ impl PgPool {
                     role = self.role.label(),
                     "database operation timed out; cancelling it"
                 );
-                let _ = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    cancel.cancel_query(tokio_postgres::NoTls),
-                )
-                .await;
+                let cancelled = matches!(
+                    tokio::time::timeout(
+                        Duration::from_secs(1),
+                        cancel.cancel_query(self.tls.clone()),
+                    )
+                    .await,
+                    Ok(Ok(()))
+                );
                 AnsiTransactionManager::transaction_manager_status_mut(&mut *conn).set_in_error();
-                Err(DbFailure::Timeout)
+                Err(DbFailure::Timeout { cancelled })
             }
         }
     }
@@ -201,7 +222,7 @@ impl PgPool {
         let result = self.run(f).await;
         if matches!(
             result,
-            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout)
+            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })
         ) {
             self.skip_until
                 .store(now + SKIP_AFTER_FAILURE_MS, Ordering::Relaxed);
@@ -213,11 +234,30 @@ impl PgPool {
         self.pool.state()
     }
 
-    /// Whether a connection can be checked out now (health checks).
-    async fn ping(&self) -> bool {
-        self.run(&async |conn: &mut AsyncPgConnection| conn.batch_execute("SELECT 1").await)
-            .await
-            .is_ok()
+    fn answered(&self) {
+        self.last_answer
+            .store(chrono::Utc::now().timestamp_millis(), Ordering::Relaxed);
+    }
+
+    /// One round trip on a pooled connection, checkout included, within `within` (health
+    /// probes). A session that did not answer in time is not reused: it may be stuck behind a
+    /// server that accepts and never answers.
+    async fn probe(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        let Ok(Ok(mut conn)) = tokio::time::timeout_at(deadline, self.pool.get()).await else {
+            return false;
+        };
+        match tokio::time::timeout_at(deadline, conn.batch_execute("SELECT 1")).await {
+            Ok(Ok(())) => {
+                self.answered();
+                true
+            }
+            Ok(Err(_)) => false,
+            Err(_) => {
+                AnsiTransactionManager::transaction_manager_status_mut(&mut *conn).set_in_error();
+                false
+            }
+        }
     }
 }
 
@@ -230,12 +270,31 @@ pub enum DbFailure {
     NoConnection,
     /// The connection died during the operation: its outcome is unknown for writes.
     ConnectionLost(DieselError),
-    Timeout,
+    /// The operation did not finish in time; `cancelled` when the server took the request to
+    /// cancel it (the statement then ends; a COMMIT already waiting for a standby stays
+    /// committed). When it did not, the operation may still run and commit later.
+    Timeout { cancelled: bool },
     /// The query itself failed (constraint, not found, ...).
     Query(DieselError),
 }
 
 impl DbFailure {
+    /// The same failure again, for each of the operations it ended (a batch's).
+    pub fn duplicate(&self) -> Self {
+        match self {
+            Self::ReadOnlyMode => Self::ReadOnlyMode,
+            Self::NoConnection => Self::NoConnection,
+            Self::Timeout { cancelled } => Self::Timeout {
+                cancelled: *cancelled,
+            },
+            Self::ConnectionLost(e) => Self::ConnectionLost(DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection,
+                Box::new(e.to_string()),
+            )),
+            Self::Query(e) => Self::Query(DieselError::QueryBuilderError(e.to_string().into())),
+        }
+    }
+
     /// The query error, when the failure is the query's own (for `UniqueViolation` etc.).
     pub fn query_error(&self) -> Option<&DieselError> {
         match self {
@@ -307,7 +366,9 @@ impl Db {
             return self.primary.run(&f).await;
         };
         match replica.run_or_skip(&f).await {
-            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
+            Err(
+                DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. },
+            ) => {
                 metrics::counter!("pastebin_db_replica_fallbacks_total").increment(1);
                 self.primary.run(&f).await
             }
@@ -326,7 +387,9 @@ impl Db {
             return self.primary.run(&f).await;
         };
         match self.primary.run_or_skip(&f).await {
-            Err(DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout) => {
+            Err(
+                DbFailure::NoConnection | DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. },
+            ) => {
                 metrics::counter!("pastebin_db_primary_fallbacks_total").increment(1);
                 replica.run(&f).await
             }
@@ -356,20 +419,34 @@ impl Db {
         }
     }
 
-    /// Health of each server, checked now.
-    pub async fn health(&self) -> DbHealth {
-        let (primary, replica) = tokio::join!(self.primary.ping(), async {
-            match &self.replica {
-                Some(r) => Some(r.ping().await),
-                None => None,
-            }
-        });
-        DbHealth { primary, replica }
+    /// Whether a writable primary answers a round trip within `within` (health probes).
+    pub async fn probe_primary(&self, within: Duration) -> bool {
+        self.primary.probe(within).await
     }
 
-    /// Seconds since the primary last handed out a connection (None: never).
+    /// Whether the replica answers within `within` (false without one).
+    pub async fn probe_replica(&self, within: Duration) -> bool {
+        match &self.replica {
+            Some(r) => r.probe(within).await,
+            None => false,
+        }
+    }
+
+    /// Unix ms of the primary's last answer to real traffic or a probe (0: never).
+    pub fn primary_last_answer_ms(&self) -> i64 {
+        self.primary.last_answer.load(Ordering::Relaxed)
+    }
+
+    /// Unix ms of the replica's last answer (0: never, or no replica).
+    pub fn replica_last_answer_ms(&self) -> i64 {
+        self.replica
+            .as_ref()
+            .map_or(0, |r| r.last_answer.load(Ordering::Relaxed))
+    }
+
+    /// Seconds since the primary last answered (None: never).
     pub fn primary_last_seen_secs(&self) -> Option<f64> {
-        let ms = self.primary.last_ok.load(Ordering::Relaxed);
+        let ms = self.primary_last_answer_ms();
         (ms > 0).then(|| (chrono::Utc::now().timestamp_millis() - ms) as f64 / 1000.0)
     }
 
@@ -386,12 +463,6 @@ impl Db {
             metrics::gauge!("pastebin_db_primary_last_seen_seconds").set(s);
         }
     }
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct DbHealth {
-    pub primary: bool,
-    pub replica: Option<bool>,
 }
 
 /// The analytics database: one pool, no replica.
@@ -419,8 +490,9 @@ impl AnalyticsDb {
         self.pool.run(&f).await
     }
 
-    pub async fn ping(&self) -> bool {
-        self.pool.ping().await
+    /// Whether the analytics database answers within `within` (health probes).
+    pub async fn probe(&self, within: Duration) -> bool {
+        self.pool.probe(within).await
     }
 }
 
@@ -430,7 +502,7 @@ pub async fn connect(
     ca_file: Option<&std::path::Path>,
 ) -> anyhow::Result<AsyncPgConnection> {
     let tls = tls::connector(ca_file)?;
-    Ok(establish(url.to_owned(), Role::Analytics, 0, tls).await?)
+    Ok(establish(url.to_owned(), Role::Analytics, 0, None, tls).await?)
 }
 
 /// The primary's URL with the parameters the write pool uses (for migrations and tools).
@@ -474,15 +546,43 @@ fn with_connect_params(url: &str, role: Role, connect_timeout: Duration) -> Stri
 /// Opens one session (TLS as the URL's `sslmode` asks) and applies the per-role settings.
 /// The replica's read-only flag is set after connecting, so `target_session_attrs=read-only`
 /// in its URL still finds a standby.
+///
+/// `connect_timeout` bounds the whole handshake, not only the TCP connect the driver bounds: a
+/// server that accepts and never answers (a region cut behind a proxy or load balancer) would
+/// otherwise hold a pool slot until it answers, and once every slot is held the pool could
+/// not reach a new primary. Each listed host gets the timeout, plus one for the handshake.
 async fn establish(
     url: String,
     role: Role,
     statement_timeout_ms: u64,
+    connect_timeout: Option<Duration>,
     tls: MakeRustlsConnect,
 ) -> ConnectionResult<AsyncPgConnection> {
     let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| {
         diesel::ConnectionError::InvalidConnectionUrl(e.to_string())
     })?;
+    let Some(t) = connect_timeout else {
+        return open_session(config, role, statement_timeout_ms, tls).await;
+    };
+    let within = t * (config.get_hosts().len().max(1) as u32 + 1);
+    tokio::time::timeout(
+        within,
+        open_session(config, role, statement_timeout_ms, tls),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(diesel::ConnectionError::BadConnection(format!(
+            "no answer from the server within {within:?}"
+        )))
+    })
+}
+
+async fn open_session(
+    config: tokio_postgres::Config,
+    role: Role,
+    statement_timeout_ms: u64,
+    tls: MakeRustlsConnect,
+) -> ConnectionResult<AsyncPgConnection> {
     let (client, connection) = config
         .connect(tls)
         .await

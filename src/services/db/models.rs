@@ -33,6 +33,10 @@ pub struct PasteRow {
     pub edited_at: Option<DateTime<Utc>>,
     pub forked_from: Option<String>,
     pub file_count: i16,
+    /// End-to-end encrypted: its one file is the envelope (docs/encryption.md), title and
+    /// language are NULL, and `size_bytes` is the ciphertext's.
+    #[serde(default)]
+    pub encrypted: bool,
     /// Hidden by an admin (or a ban): served to admins only. (Cache entries written before the
     /// column existed have none: `default`.)
     #[serde(default)]
@@ -57,10 +61,14 @@ pub struct NewPasteRow {
     pub body: Option<Vec<u8>>,
     pub in_blob: bool,
     pub delete_token_sha256: Option<Vec<u8>>,
-    pub idempotency_key: Option<String>,
+    /// sha256 of the idempotency key and whose it is (see the idempotency migration).
+    pub idempotency_scope: Option<Vec<u8>>,
+    /// sha256 of the whole normalized input, for comparing a retry with the first create.
+    pub input_sha256: Option<Vec<u8>>,
     pub revision: i32,
     pub forked_from: Option<String>,
     pub file_count: i16,
+    pub encrypted: bool,
 }
 
 /// One file of a revision, without its body.

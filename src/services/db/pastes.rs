@@ -23,27 +23,7 @@ use super::schema::{paste_files, paste_revisions, pastes, users};
 
 type QueryResult<T> = Result<T, DieselError>;
 
-/// Name of the primary key index, to tell an id collision from other unique violations.
-pub const PRIMARY_KEY: &str = "pastes_pkey";
-pub const IDEMPOTENCY_INDEX: &str = "pastes_idempotency_key_idx";
-
-/// Inserts a paste with its first revision and that revision's files, in one transaction.
-pub async fn insert(
-    conn: &mut AsyncPgConnection,
-    paste: &NewPasteRow,
-    revision: &NewRevisionRow,
-    files: &[NewFileRow],
-) -> QueryResult<()> {
-    conn.transaction(async |c| {
-        diesel::insert_into(pastes::table)
-            .values(paste)
-            .execute(c)
-            .await?;
-        insert_revision(c, revision, files).await
-    })
-    .await
-}
-
+/// Inserts a revision and its files (of an edit).
 async fn insert_revision(
     conn: &mut AsyncPgConnection,
     revision: &NewRevisionRow,
@@ -196,24 +176,46 @@ pub async fn fork_count(conn: &mut AsyncPgConnection, id: &str) -> QueryResult<i
 
 /// The paste a client created earlier with the same idempotency key, if any, with its
 /// current revision's files.
-pub async fn find_by_idempotency_key(
+/// A paste created earlier under an idempotency scope (see [`NewPasteRow::idempotency_scope`]):
+/// its id, the digest of the input it was made with, and whether it is still live (not expired,
+/// views left). Found through `pastes_idempotency_scope_idx`.
+pub async fn find_by_idempotency_scope(
     conn: &mut AsyncPgConnection,
-    owner: Option<Uuid>,
-    key: &str,
-) -> QueryResult<Option<PasteWithFiles>> {
-    let query = pastes::table
-        .filter(pastes::idempotency_key.eq(key))
-        .select(pastes::id)
-        .into_boxed();
-    let query = match owner {
-        Some(owner) => query.filter(pastes::owner_id.eq(owner)),
-        None => query.filter(pastes::owner_id.is_null()),
-    };
-    let id: Option<String> = query.first(conn).await.optional()?;
-    match id {
-        Some(id) => find_with_files(conn, &id).await,
-        None => Ok(None),
-    }
+    scope: &[u8],
+) -> QueryResult<Option<(String, Option<Vec<u8>>, bool)>> {
+    let live = pastes::expires_at
+        .is_null()
+        .or(pastes::expires_at.gt(now))
+        .and(
+            pastes::max_views
+                .is_null()
+                .or(pastes::views_used.nullable().lt(pastes::max_views)),
+        );
+    let found: Option<(String, Option<Vec<u8>>, Option<bool>)> = pastes::table
+        .filter(pastes::idempotency_scope.eq(scope))
+        .select((pastes::id, pastes::input_sha256, live))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found.map(|(id, input, live)| (id, input, live.unwrap_or(false))))
+}
+
+/// Frees an idempotency scope held by a paste that is no longer live (expired or used up, not
+/// swept yet), so a new create with the same key is not blocked until the sweep runs.
+pub async fn release_idempotency_scope(
+    conn: &mut AsyncPgConnection,
+    scope: &[u8],
+) -> QueryResult<usize> {
+    diesel::update(pastes::table)
+        .filter(pastes::idempotency_scope.eq(scope))
+        .filter(
+            pastes::expires_at.le(now).or(pastes::max_views
+                .is_not_null()
+                .and(pastes::views_used.nullable().ge(pastes::max_views))),
+        )
+        .set(pastes::idempotency_scope.eq(None::<Vec<u8>>))
+        .execute(conn)
+        .await
 }
 
 /// Who may delete or edit: the owner, or the holder of the delete token.
@@ -680,4 +682,84 @@ pub async fn recorded_keys(
         .load(conn)
         .await?;
     Ok(found.into_iter().flatten().collect())
+}
+
+/// One new paste of a batch: its row, its first revision and that revision's files.
+pub struct NewPasteWrite {
+    pub paste: NewPasteRow,
+    pub revision: NewRevisionRow,
+    pub files: Vec<NewFileRow>,
+}
+
+/// What became of one paste of a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchInsert {
+    Inserted,
+    /// Another paste holds the id.
+    IdTaken,
+    /// Another paste holds the idempotency key (possibly one of the same batch).
+    KeyTaken,
+}
+
+/// Inserts many new pastes in one transaction (group commit): three multi-row statements,
+/// whatever the batch's size. A paste that collides with another (its id, its idempotency key)
+/// is skipped, not the batch; each gets its own outcome.
+pub async fn insert_batch(
+    conn: &mut AsyncPgConnection,
+    batch: &[&NewPasteWrite],
+) -> QueryResult<Vec<BatchInsert>> {
+    conn.transaction(async |c| {
+        let rows: Vec<&NewPasteRow> = batch.iter().map(|w| &w.paste).collect();
+        let inserted: Vec<String> = diesel::insert_into(pastes::table)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(pastes::id)
+            .get_results(c)
+            .await?;
+        // Of two with the same id in one batch, only the first is the one that went in.
+        let mut inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut revisions = Vec::new();
+        let mut files = Vec::new();
+        let mut taken_scopes: Vec<Vec<u8>> = Vec::new();
+        for w in batch {
+            if inserted.remove(&w.paste.id) {
+                revisions.push(&w.revision);
+                files.extend(w.files.iter());
+                outcomes.push(BatchInsert::Inserted);
+            } else {
+                if let Some(scope) = &w.paste.idempotency_scope {
+                    taken_scopes.push(scope.clone());
+                }
+                outcomes.push(BatchInsert::IdTaken);
+            }
+        }
+        if !revisions.is_empty() {
+            diesel::insert_into(paste_revisions::table)
+                .values(revisions)
+                .execute(c)
+                .await?;
+            diesel::insert_into(paste_files::table)
+                .values(files)
+                .execute(c)
+                .await?;
+        }
+        if !taken_scopes.is_empty() {
+            let held: Vec<Option<Vec<u8>>> = pastes::table
+                .filter(pastes::idempotency_scope.eq_any(&taken_scopes))
+                .select(pastes::idempotency_scope)
+                .load(c)
+                .await?;
+            for (w, outcome) in batch.iter().zip(outcomes.iter_mut()) {
+                if *outcome == BatchInsert::IdTaken
+                    && w.paste.idempotency_scope.is_some()
+                    && held.contains(&w.paste.idempotency_scope)
+                {
+                    *outcome = BatchInsert::KeyTaken;
+                }
+            }
+        }
+        Ok(outcomes)
+    })
+    .await
 }

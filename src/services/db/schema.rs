@@ -30,10 +30,13 @@ diesel::table! {
         in_blob -> Bool,
         delete_token_sha256 -> Nullable<Bytea>,
         idempotency_key -> Nullable<Text>,
+        idempotency_scope -> Nullable<Bytea>,
+        input_sha256 -> Nullable<Bytea>,
         revision -> Integer,
         edited_at -> Nullable<Timestamptz>,
         forked_from -> Nullable<Text>,
         file_count -> SmallInt,
+        encrypted -> Bool,
         hidden_at -> Nullable<Timestamptz>,
         hidden_by_ban -> Bool,
     }

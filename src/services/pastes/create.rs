@@ -15,11 +15,11 @@ use crate::ids;
 use crate::services::blob::{self, Placement, codec};
 use crate::services::budgets::Operation;
 use crate::services::cache::CachedPaste;
+use crate::services::db::DbFailure;
 use crate::services::db::models::{
-    FileRow, NewFileRow, NewPasteRow, NewRevisionRow, PasteMeta, PasteRow, PasteWithFiles,
+    FileRow, NewFileRow, NewPasteRow, NewRevisionRow, PasteMeta, PasteRow,
 };
-use crate::services::db::pastes as q;
-use crate::services::db::{DbFailure, is_unique_violation};
+use crate::services::db::pastes::{self as q, BatchInsert, NewPasteWrite};
 
 /// Create attempts when a fresh id collides with an existing one.
 const ID_ATTEMPTS: usize = 3;
@@ -46,10 +46,6 @@ pub(super) struct Stored {
 }
 
 impl Compressed {
-    pub fn total_bytes(&self) -> usize {
-        self.texts.iter().map(Bytes::len).sum()
-    }
-
     /// The rows and texts of a revision made of these files, for the cache.
     pub fn entry_files(&self, stored: &Stored) -> Vec<(FileRow, Bytes)> {
         stored
@@ -164,19 +160,29 @@ impl Pastes {
         forked_from: Option<String>,
     ) -> AppResult<Created> {
         let this = &self.inner;
-        let (input, drafts) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
+        let (input, body) = validate::new_paste(&this.config.limits, &caller.viewer, input)?;
         let owner = caller.user_id();
-        let sha = files::revision_digest(&drafts);
+        let sha = files::revision_digest(&body.drafts);
+        let encrypted = body.encrypted;
+        let input_sha = input_digest(&input, &sha, encrypted, forked_from.as_deref());
+        let scope = input
+            .idempotency_key
+            .as_deref()
+            .map(|key| idempotency_scope(owner, key));
 
-        if let Some(key) = &input.idempotency_key
-            && let Some(existing) = self.find_idempotent(owner, key).await?
+        if let (Some(key), Some(scope)) = (&input.idempotency_key, &scope)
+            && let Some(created) = self.replay_if_created(scope, key, &input_sha).await?
         {
-            return self.replay(existing, &sha, key).await;
+            return Ok(created);
         }
 
-        let summary = files::created_summary(drafts.len(), forked_from.as_deref());
-        let files = self.compress(drafts).await?;
-        let size = files.total_bytes();
+        let summary = if encrypted {
+            files::created_encrypted_summary(forked_from.as_deref())
+        } else {
+            files::created_summary(body.drafts.len(), forked_from.as_deref())
+        };
+        let size = body.size;
+        let files = self.compress(body.drafts).await?;
         let file_count = files.drafts.len() as i16;
         let now = Utc::now();
         let expires_at = input.expires_in.map(|s| now + chrono::Duration::seconds(s));
@@ -187,7 +193,7 @@ impl Pastes {
             let attempt = ids::new_attempt();
             tracing::Span::current().record("paste.id", id.as_str());
             let delete_token = owner.is_none().then(|| match &input.idempotency_key {
-                Some(key) => this.auth.derive_secret(&["delete-token", &id, key]),
+                Some(key) => keyed_delete_token(key, &id),
                 None => ids::random_base62(ids::TOKEN_LEN),
             });
             let row = NewPasteRow {
@@ -205,10 +211,12 @@ impl Pastes {
                 body: None,
                 in_blob: false,
                 delete_token_sha256: delete_token.as_deref().map(|t| Sha256::digest(t).to_vec()),
-                idempotency_key: input.idempotency_key.clone(),
+                idempotency_scope: scope.clone(),
+                input_sha256: Some(input_sha.clone()),
                 revision: 1,
                 forked_from: forked_from.clone(),
                 file_count,
+                encrypted,
             };
             let revision = NewRevisionRow {
                 paste_id: id.clone(),
@@ -223,35 +231,42 @@ impl Pastes {
                 attempt: attempt.clone(),
             };
             let stored = self.store(&id, 1, &attempt, &files).await?;
-            let rows = &stored.rows;
-            match this
-                .db
-                .write(async |c| q::insert(c, &row, &revision, rows).await)
-                .await
-            {
-                Ok(()) => {}
-                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::PRIMARY_KEY) => {
+            let write = NewPasteWrite {
+                paste: row.clone(),
+                revision,
+                files: stored.rows.clone(),
+            };
+            match this.commits.insert(write).await {
+                Ok(BatchInsert::Inserted) => {}
+                Ok(BatchInsert::IdTaken) => {
                     // Only this attempt's objects: the other paste's keys are its own.
                     tracing::warn!("paste id collision; drawing another");
                     self.remove_objects(&id, &stored.objects).await;
                     continue;
                 }
-                Err(DbFailure::Query(e)) if is_unique_violation(&e, q::IDEMPOTENCY_INDEX) => {
+                Ok(BatchInsert::KeyTaken) => {
                     // A concurrent request with the same key won the race: answer with its paste.
                     self.remove_objects(&id, &stored.objects).await;
-                    let key = input.idempotency_key.as_deref().unwrap_or_default();
-                    let existing =
-                        self.find_idempotent(owner, key)
-                            .await?
-                            .ok_or(AppError::unavailable(
-                                "a request with the same idempotency key is in progress; retry",
-                            ))?;
-                    return self.replay(existing, &sha, key).await;
+                    let (key, scope) = (
+                        input.idempotency_key.as_deref().unwrap_or_default(),
+                        scope.as_deref().unwrap_or_default(),
+                    );
+                    return self.replay_if_created(scope, key, &input_sha).await?.ok_or(
+                        AppError::unavailable(
+                            "a request with the same idempotency key is in progress; retry",
+                        ),
+                    );
                 }
-                Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout)) => {
-                    // COMMIT may or may not have happened: find out before answering.
+                Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })) => {
+                    // COMMIT may or may not have happened: find out before answering. While a
+                    // timed-out statement was not cancelled it may still commit: "absent" cannot
+                    // be told then.
                     tracing::warn!(error = ?failure, "insert outcome unknown; resolving it");
-                    match self.insert_outcome(&id).await {
+                    let outcome = match failure {
+                        DbFailure::Timeout { cancelled: false } => InsertOutcome::Unknown,
+                        _ => self.insert_outcome(&id).await,
+                    };
+                    match outcome {
                         InsertOutcome::Durable => {}
                         InsertOutcome::Absent => {
                             self.remove_objects(&id, &stored.objects).await;
@@ -318,36 +333,91 @@ impl Pastes {
         }
     }
 
-    async fn find_idempotent(
+    /// The paste an earlier create with this key made, answered again — when the input is the
+    /// same. A paste that is no longer live (expired, used up) frees the key instead.
+    async fn replay_if_created(
         &self,
-        owner: Option<Uuid>,
+        scope: &[u8],
         key: &str,
-    ) -> AppResult<Option<PasteWithFiles>> {
-        Ok(self
-            .inner
-            .db
-            .read_prefer_primary(async |c| q::find_by_idempotency_key(c, owner, key).await)
-            .await?)
-    }
-
-    /// Answers a retried create with the paste the first attempt made.
-    async fn replay(&self, existing: PasteWithFiles, sha: &[u8], key: &str) -> AppResult<Created> {
-        if existing.meta.row.content_sha256 != sha {
+        input_sha: &[u8],
+    ) -> AppResult<Option<Created>> {
+        let db = &self.inner.db;
+        let Some((id, first_input, live)) = db
+            .read_prefer_primary(async |c| q::find_by_idempotency_scope(c, scope).await)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if !live {
+            db.write(async |c| q::release_idempotency_scope(c, scope).await)
+                .await?;
+            return Ok(None);
+        }
+        if first_input.as_deref() != Some(input_sha) {
             return Err(AppError::bad_input(
-                "idempotencyKey was already used for different content",
+                "idempotencyKey was already used for a different paste (content or settings)",
             ));
         }
-        let delete_token = existing.meta.row.owner_id.is_none().then(|| {
-            self.inner
-                .auth
-                .derive_secret(&["delete-token", &existing.meta.row.id, key])
-        });
+        let existing = db
+            .read_prefer_primary(async |c| q::find_with_files(c, &id).await)
+            .await?
+            .ok_or(AppError::unavailable(
+                "the paste of this idempotency key is changing; retry",
+            ))?;
+        let delete_token = existing
+            .meta
+            .row
+            .owner_id
+            .is_none()
+            .then(|| keyed_delete_token(key, &existing.meta.row.id));
         let (files, _) = self.load_files(&existing.meta, existing.files).await?;
-        Ok(Created {
+        Ok(Some(Created {
             paste: Paste::full(Arc::new(CachedPaste::new(existing.meta, files))),
             delete_token,
-        })
+        }))
     }
+}
+
+/// What an idempotency key is stored as: the sha256 of the key and whose it is, so that one
+/// owner's key never finds another's paste, and an anonymous key (a client's secret of at least
+/// 128 bits) is not kept in the clear. The same encoding as the migration that introduced it
+/// (`|` cannot occur in a key or an owner id).
+fn idempotency_scope(owner: Option<Uuid>, key: &str) -> Vec<u8> {
+    let scoped = match owner {
+        Some(owner) => format!("user|{owner}|{key}"),
+        None => format!("anon|{key}"),
+    };
+    Sha256::digest(scoped.as_bytes()).to_vec()
+}
+
+/// The delete token of an anonymous paste made with an idempotency key: derived from the key
+/// (the client's secret) and the id, so a retry gets the same token, and it needs no server
+/// secret (it survives a rotation of the JWT secret).
+fn keyed_delete_token(key: &str, id: &str) -> String {
+    let digest = Sha256::digest(format!("delete-token\0{key}\0{id}").as_bytes());
+    ids::base62_of(&digest, ids::TOKEN_LEN)
+}
+
+/// The digest of everything a create asks for, normalized (the text of its files included): a
+/// retry must ask for exactly the same paste.
+fn input_digest(
+    input: &NewPaste,
+    files_sha: &[u8],
+    encrypted: bool,
+    forked_from: Option<&str>,
+) -> Vec<u8> {
+    let normalized = serde_json::json!([
+        hex::encode(files_sha),
+        encrypted,
+        input.title,
+        input.language,
+        input.expires_in,
+        input.visibility.to_db(),
+        input.burn_after_reading,
+        input.max_views,
+        forked_from,
+    ]);
+    Sha256::digest(normalized.to_string().as_bytes()).to_vec()
 }
 
 /// The row a paste was created with, as read back.
@@ -370,5 +440,6 @@ fn created_row(row: &NewPasteRow, now: DateTime<Utc>) -> PasteRow {
         forked_from: row.forked_from.clone(),
         file_count: row.file_count,
         hidden_at: None,
+        encrypted: row.encrypted,
     }
 }

@@ -67,8 +67,21 @@ impl Pastes {
         let limits = &this.config.limits;
         let title = validate::clean_title(edit.title)?;
         let language = validate::clean_language(edit.language)?;
-        let drafts = files::drafts(limits, edit.content, edit.files, language.as_deref())?;
-        let language = language.or_else(|| drafts[0].language.clone());
+        if edit.encrypted.is_some() {
+            validate::no_plaintext_beside_envelope(&title, &language)?;
+        }
+        let body = files::body(
+            limits,
+            edit.content,
+            edit.files,
+            edit.encrypted,
+            language.as_deref(),
+        )?;
+        let drafts = body.drafts;
+        let language = match body.encrypted {
+            true => None,
+            false => language.or_else(|| drafts[0].language.clone()),
+        };
         let base = edit.base_revision;
 
         // Checked again in the transaction; here so that a refused edit uploads nothing.
@@ -91,6 +104,13 @@ impl Pastes {
         if is_guarded(&meta) {
             return Err(guarded());
         }
+        if meta.row.encrypted != body.encrypted {
+            return Err(AppError::bad_input(if meta.row.encrypted {
+                "this paste is encrypted: an edit gives a new envelope (encrypted), never plain text"
+            } else {
+                "this paste is not encrypted: an edit gives content or files (fork it into an encrypted paste instead)"
+            }));
+        }
         if meta.row.revision != base {
             return Err(conflict(base, meta.row.revision));
         }
@@ -98,21 +118,25 @@ impl Pastes {
             .db
             .read_prefer_primary(async |c| q::file_list(c, id, base).await)
             .await?;
-        let summary = files::summary(
-            Heading {
-                title: meta.row.title.as_deref(),
-                language: meta.row.language.as_deref(),
-            },
-            &base_files,
-            Heading {
-                title: title.as_deref(),
-                language: language.as_deref(),
-            },
-            &drafts,
-        )
+        let sha = files::revision_digest(&drafts);
+        let summary = if body.encrypted {
+            (meta.row.content_sha256 != sha).then(|| files::EDITED_ENCRYPTED_SUMMARY.to_owned())
+        } else {
+            files::summary(
+                Heading {
+                    title: meta.row.title.as_deref(),
+                    language: meta.row.language.as_deref(),
+                },
+                &base_files,
+                Heading {
+                    title: title.as_deref(),
+                    language: language.as_deref(),
+                },
+                &drafts,
+            )
+        }
         .ok_or_else(|| AppError::bad_input("the edit changes nothing"))?;
 
-        let sha = files::revision_digest(&drafts);
         let files = self.compress(drafts).await?;
         let number = base + 1;
         let attempt = ids::new_attempt();
@@ -120,7 +144,7 @@ impl Pastes {
         let head = Head {
             title: title.clone(),
             language: language.clone(),
-            size_bytes: files.total_bytes() as i32,
+            size_bytes: body.size as i32,
             content_sha256: sha.clone(),
             file_count: files.drafts.len() as i16,
             edited_at: now,
@@ -153,13 +177,22 @@ impl Pastes {
         let outcome = this.db.write(async |c| q::edit(c, id, &write).await).await;
         let row = match outcome {
             Ok(EditOutcome::Edited(row)) => row,
-            Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout)) => {
+            Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })) => {
                 // COMMIT may or may not have happened: the revision row tells.
                 let attempt = attempt.as_str();
-                let landed = this
-                    .db
-                    .read_primary(async |c| q::revision_exists(c, id, number, attempt).await)
-                    .await;
+                let landed = match failure {
+                    // Not cancelled: it may still commit; "absent" cannot be told.
+                    DbFailure::Timeout { cancelled: false } => {
+                        Err(DbFailure::Timeout { cancelled: false })
+                    }
+                    _ => {
+                        this.db
+                            .read_primary(async |c| {
+                                q::revision_exists(c, id, number, attempt).await
+                            })
+                            .await
+                    }
+                };
                 match landed {
                     Ok(true) => {
                         self.forget_revision(id, number).await;

@@ -32,8 +32,59 @@ pub(super) struct Draft {
     pub sha256: Vec<u8>,
 }
 
+impl Draft {
+    pub(super) fn new(name: String, language: Option<String>, text: String) -> Self {
+        draft(name, language, text)
+    }
+}
+
+/// The checked body of a create or an edit.
+pub(super) struct Body {
+    pub drafts: Vec<Draft>,
+    /// The paste's `sizeBytes`: its files' text, or an encrypted paste's ciphertext.
+    pub size: usize,
+    pub encrypted: bool,
+}
+
 /// The body of a create or an edit: exactly one of `content` (a one-file paste, named after
-/// its language) and `files`. (Encrypted pastes add a third, with the same rule.)
+/// its language), `files` and `encrypted` (an envelope: stored as one file, see
+/// [`super::encrypted`]).
+pub(super) fn body(
+    limits: &LimitsConfig,
+    content: Option<String>,
+    files: Option<Vec<NewFile>>,
+    encrypted: Option<pastebin_envelope::Envelope>,
+    language: Option<&str>,
+) -> AppResult<Body> {
+    match encrypted {
+        Some(envelope) if content.is_none() && files.is_none() => {
+            let (draft, size) = super::encrypted::draft(envelope, limits.max_bytes)?;
+            Ok(Body {
+                drafts: vec![draft],
+                size,
+                encrypted: true,
+            })
+        }
+        Some(_) => Err(exactly_one()),
+        None => {
+            let drafts = drafts(limits, content, files, language)?;
+            let size = drafts.iter().map(|d| d.text.len()).sum();
+            Ok(Body {
+                drafts,
+                size,
+                encrypted: false,
+            })
+        }
+    }
+}
+
+fn exactly_one() -> AppError {
+    AppError::bad_input(
+        "give exactly one of content (a one-file paste), files and encrypted (an encrypted paste's envelope)",
+    )
+}
+
+/// The plain body of a create or an edit: exactly one of `content` and `files`.
 pub(super) fn drafts(
     limits: &LimitsConfig,
     content: Option<String>,
@@ -74,11 +125,7 @@ pub(super) fn drafts(
             }
             out
         }
-        _ => {
-            return Err(AppError::bad_input(
-                "give exactly one of content (a one-file paste) and files",
-            ));
-        }
+        _ => return Err(exactly_one()),
     };
     let total: usize = drafts.iter().map(|d| d.text.len()).sum();
     if total > limits.max_bytes {
@@ -143,8 +190,6 @@ pub fn check_name(name: &str) -> AppResult<()> {
     }
     Ok(())
 }
-
-/// Unicode general category Cf (format), plus the line and paragraph separators.
 
 /// The digest of a revision: a one-file revision's is its file's sha256 (so a one-file paste
 /// keeps the digest it always had); otherwise the sha256 of every file's name, language and
@@ -245,6 +290,17 @@ pub(super) fn created_summary(files: usize, forked_from: Option<&str>) -> String
         None => format!("Created with {files}"),
     }
 }
+
+/// What revision 1 of an encrypted paste says (its files are inside the envelope).
+pub(super) fn created_encrypted_summary(forked_from: Option<&str>) -> String {
+    match forked_from {
+        Some(id) => format!("Forked from {id}, encrypted"),
+        None => "Created encrypted".to_owned(),
+    }
+}
+
+/// What an edit of an encrypted paste says: the server cannot tell what changed.
+pub(super) const EDITED_ENCRYPTED_SUMMARY: &str = "Edited (encrypted)";
 
 fn truncate(mut s: String, max: usize) -> String {
     if s.chars().count() > max {

@@ -28,6 +28,9 @@ impl Pastes {
             Some(n) if n != source.revision() => self.pin(&source, n, true).await?,
             _ => self.lookup(caller, id, true).await?,
         };
+        // An encrypted paste's fork is a copy of its envelope: the same link key opens it (its
+        // burn setting, bound to the ciphertext, is off in both: guarded pastes are not forked).
+        let encrypted = source.envelope().transpose()?;
         let files = source
             .files()
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("a loaded paste has files")))?;
@@ -44,7 +47,8 @@ impl Pastes {
             .collect::<AppResult<Vec<_>>>()?;
         let input = NewPaste {
             content: None,
-            files: Some(files),
+            files: encrypted.is_none().then_some(files),
+            encrypted,
             title: source.title().map(str::to_owned),
             language: source.language().map(str::to_owned),
             expires_in: options.expires_in,

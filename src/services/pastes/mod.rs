@@ -27,8 +27,10 @@
 mod create;
 mod delete;
 mod edit;
+mod encrypted;
 mod files;
 mod fork;
+mod group_commit;
 mod languages;
 mod list;
 mod read;
@@ -37,6 +39,7 @@ mod validate;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+pub use pastebin_envelope::Envelope;
 use uuid::Uuid;
 
 use super::blob::Blobs;
@@ -47,7 +50,6 @@ use super::cache::watchers::Watchers;
 use super::db::Db;
 use super::db::models::{FileRow, PasteMeta, RevisionRow};
 use super::invalidations;
-use crate::auth::Auth;
 use crate::caller::Viewer;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
@@ -95,6 +97,9 @@ pub struct NewPaste {
     pub content: Option<String>,
     /// The files of the paste, in order.
     pub files: Option<Vec<NewFile>>,
+    /// An end-to-end encrypted paste's envelope (docs/encryption.md), instead of `content` or
+    /// `files`; then `title` and `language` must be `None` (they are inside it).
+    pub encrypted: Option<Envelope>,
     pub title: Option<String>,
     /// The paste's language; `None` with `files`: the first file's.
     pub language: Option<String>,
@@ -113,6 +118,7 @@ impl NewPaste {
         Self {
             content: Some(content),
             files: None,
+            encrypted: None,
             title: None,
             language: None,
             expires_in: None,
@@ -132,9 +138,11 @@ pub struct Edit {
     pub base_revision: i32,
     pub title: Option<String>,
     pub language: Option<String>,
-    /// Exactly one of `content` (one file) and `files`, as for a create.
+    /// Exactly one of `content` (one file), `files` and `encrypted`, as for a create; an
+    /// encrypted paste's edit is a new envelope (and a plain paste's is never one).
     pub content: Option<String>,
     pub files: Option<Vec<NewFile>>,
+    pub encrypted: Option<Envelope>,
 }
 
 /// How a fork is made: from which revision (the current one by default), and the new paste's
@@ -224,7 +232,8 @@ impl Paste {
         self.meta().row.expires_at
     }
 
-    /// Size of the content in bytes (UTF-8), all files together.
+    /// Size of the content in bytes (UTF-8), all files together; an encrypted paste's
+    /// ciphertext.
     pub fn size_bytes(&self) -> i32 {
         self.meta().row.size_bytes
     }
@@ -415,11 +424,11 @@ struct Inner {
     counts: Arc<LiveCounts>,
     watchers: Arc<Watchers>,
     budgets: Budgets,
-    auth: Arc<Auth>,
+    /// New pastes are inserted through it, many to a transaction.
+    commits: group_commit::GroupCommit,
 }
 
 impl Pastes {
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         config: Arc<Config>,
         db: Db,
@@ -428,8 +437,8 @@ impl Pastes {
         counts: Arc<LiveCounts>,
         watchers: Arc<Watchers>,
         budgets: Budgets,
-        auth: Arc<Auth>,
     ) -> Self {
+        let commits = group_commit::GroupCommit::start(db.clone());
         Self {
             inner: Arc::new(Inner {
                 config,
@@ -439,7 +448,7 @@ impl Pastes {
                 counts,
                 watchers,
                 budgets,
-                auth,
+                commits,
             }),
         }
     }
@@ -608,6 +617,7 @@ mod tests {
                 forked_from: None,
                 file_count: 1,
                 hidden_at: None,
+                encrypted: false,
             },
             author: None,
         }

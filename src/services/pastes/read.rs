@@ -14,7 +14,7 @@ use super::{
 use crate::caller::Caller;
 use crate::error::{AppError, AppResult};
 use crate::ids;
-use crate::services::blob::codec;
+use crate::services::blob::{BlobError, codec};
 use crate::services::budgets::Operation;
 use crate::services::cache::watchers::RevisionEvent;
 use crate::services::db::models::{FileRow, PasteMeta, PasteWithFiles, StoredFile};
@@ -95,10 +95,11 @@ impl Pastes {
     }
 
     /// The content of a paste found for this caller (every file of its revision), counting
-    /// the view. `None` for a burn-after-reading paste of someone else (it is read with
-    /// [`Pastes::reveal`]). A `maxViews` paste spends one of its views (atomically on the
-    /// primary).
-    pub async fn open(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<Paste>> {
+    /// the view. This is the reveal of a guarded paste (GraphQL `content` and `revealPaste`,
+    /// `POST /raw/{id}`: never a GET): a burn-after-reading paste is claimed (exactly one caller
+    /// gets it, then it is gone), a `maxViews` paste spends one of its views (atomically on the
+    /// primary). Its owner reads it without spending anything.
+    pub async fn open(&self, caller: &Caller, paste: &Paste) -> AppResult<Paste> {
         let meta = paste.meta();
         if !is_guarded(meta) {
             let opened = match &paste.repr {
@@ -106,26 +107,26 @@ impl Pastes {
                 Repr::Meta(_) => self.reload(caller, paste).await?,
             };
             self.inner.counts.record(&meta.row.id);
-            return Ok(Some(opened));
+            return Ok(opened);
         }
         if is_owner(meta, &caller.viewer) {
-            // The owner reads without spending a view or burning the paste.
             return match &paste.repr {
-                Repr::Full(_) => Ok(Some(paste.clone())),
-                Repr::Meta(_) => self.reload(caller, paste).await.map(Some),
+                Repr::Full(_) => Ok(paste.clone()),
+                Repr::Meta(_) => self.reload(caller, paste).await,
             };
         }
-        if meta.row.burn_after_reading {
-            return Ok(None);
-        }
+        self.refuse_writes_when_read_only()?;
         let (this, id) = (self.clone(), meta.row.id.clone());
+        if meta.row.burn_after_reading {
+            return detach(async move { this.claim_burn(&id).await }).await;
+        }
         let claimed = detach(async move { this.claim_view(&id).await }).await?;
-        Ok(Some(Paste::full(Arc::new(claimed))))
+        Ok(Paste::full(Arc::new(claimed)))
     }
 
     /// The content of a paste that came from a listing: charged per paste, then as
     /// [`Pastes::open`].
-    pub async fn open_listed(&self, caller: &Caller, paste: &Paste) -> AppResult<Option<Paste>> {
+    pub async fn open_listed(&self, caller: &Caller, paste: &Paste) -> AppResult<Paste> {
         self.inner
             .budgets
             .charge(caller, Operation::ListedContent)
@@ -134,9 +135,9 @@ impl Pastes {
         self.open(caller, &found).await
     }
 
-    /// Raw text and the REST API: the first file's content, counting the view. A
-    /// burn-after-reading paste is refused on these GET routes so a link preview cannot
-    /// consume it.
+    /// Raw text and the REST API: the first file's content, counting the view. A guarded
+    /// paste (burn after reading, `maxViews`) of someone else is refused on these GET routes
+    /// (and so on HEAD and conditional GETs), so a link preview cannot spend it.
     pub async fn read(&self, caller: &Caller, id: &str) -> AppResult<(Paste, Content)> {
         let paste = self.read_at(caller, id, None).await?;
         let content = paste
@@ -154,38 +155,46 @@ impl Pastes {
         revision: Option<i32>,
     ) -> AppResult<Paste> {
         let paste = self.find_at(caller, id, revision, true).await?;
-        match self.open(caller, &paste).await? {
-            Some(opened) => Ok(opened),
-            None => Err(AppError::Forbidden(
-                "this paste is deleted after reading: reveal it with POST /raw/{id} or the revealPaste mutation",
-            )),
-        }
+        self.open_for_get(caller, &paste).await
     }
 
-    /// Reads a burn-after-reading paste: exactly one caller gets it, then it is gone. Other
-    /// pastes are read as by [`Pastes::read`].
+    /// Opens a paste found for a GET door (raw, REST), counting the view. A guarded paste
+    /// (burn after reading, `maxViews`) of someone else is refused with a hint (so HEAD and
+    /// conditional GETs are too): a link preview cannot spend it.
+    pub(super) async fn open_for_get(&self, caller: &Caller, paste: &Paste) -> AppResult<Paste> {
+        if paste.is_guarded() && !paste.is_owned_by(&caller.viewer) {
+            return Err(AppError::Forbidden(if paste.burn_after_reading() {
+                "this paste is deleted after reading: reveal it with POST /raw/{id} or the revealPaste mutation"
+            } else {
+                "this paste can be read a limited number of times: reveal it with POST /raw/{id} or the revealPaste mutation"
+            }));
+        }
+        self.open(caller, paste).await
+    }
+
+    /// Reveals a paste (`revealPaste`, `POST /raw/{id}`): its content, spending a view of a
+    /// guarded paste as [`Pastes::open`] does.
     pub async fn reveal(&self, caller: &Caller, id: &str) -> AppResult<Paste> {
         let paste = self.find_with_content(caller, id).await?;
-        let meta = paste.meta();
-        if !meta.row.burn_after_reading || is_owner(meta, &caller.viewer) {
-            return self.open(caller, &paste).await?.ok_or(AppError::NotFound);
-        }
-        self.refuse_writes_when_read_only()?;
-        let (this, id) = (self.clone(), id.to_owned());
-        detach(async move {
-            let db = &this.inner.db;
-            let id = id.as_str();
-            let claimed = db.write(async |c| q::claim_burn(c, id).await).await?;
-            let PasteWithFiles { meta, files } = claimed.ok_or(AppError::NotFound)?;
-            let keys = object_keys(&files);
-            let loaded = this.load_files(&meta, files).await;
-            // Gone whether or not the body could be read: the claim is what counts.
-            this.inner.counts.record(id);
-            this.forget(id, &keys).await;
-            tracing::info!(paste.id = %id, "burn-after-reading paste read and removed");
-            Ok(Paste::full(Arc::new(CachedPaste::new(meta, loaded?.0))))
-        })
-        .await
+        self.open(caller, &paste).await
+    }
+
+    /// Claims a burn-after-reading paste: deletes it and returns it, atomically; of concurrent
+    /// callers exactly one gets it.
+    async fn claim_burn(&self, id: &str) -> AppResult<Paste> {
+        let claimed = self
+            .inner
+            .db
+            .write(async |c| q::claim_burn(c, id).await)
+            .await?;
+        let PasteWithFiles { meta, files } = claimed.ok_or(AppError::NotFound)?;
+        let keys = object_keys(&files);
+        let loaded = self.load_files(&meta, files).await;
+        // Gone whether or not the body could be read: the claim is what counts.
+        self.inner.counts.record(id);
+        self.forget(id, &keys).await;
+        tracing::info!(paste.id = %id, "burn-after-reading paste read and removed");
+        Ok(Paste::full(Arc::new(CachedPaste::new(meta, loaded?.0))))
     }
 
     /// The files of a paste found for this caller (names, languages, sizes), without their
@@ -453,7 +462,25 @@ impl Pastes {
     ) -> AppResult<((FileRow, Bytes), Vec<u8>)> {
         let compressed = match (file.body, &file.row.object_key) {
             (Some(b), _) => b,
-            (None, Some(key)) => self.inner.blobs.get(key).await?,
+            (None, Some(key)) => match self.inner.blobs.get(key).await {
+                Ok(body) => body,
+                // A delete or an expiry got there between the row and its object: the paste is
+                // gone, not broken. An object missing under a row that is still there is.
+                Err(BlobError::NotFound) => {
+                    let id = meta.row.id.as_str();
+                    let still = self
+                        .inner
+                        .db
+                        .read_prefer_primary(async |c| q::exists(c, id).await)
+                        .await?;
+                    return Err(if still {
+                        AppError::internal(anyhow::anyhow!("object {key} of paste {id} is missing"))
+                    } else {
+                        AppError::NotFound
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            },
             (None, None) => {
                 return Err(AppError::internal(anyhow::anyhow!(
                     "file {} of paste {} has no body",

@@ -4,12 +4,14 @@ use crate::caller::Viewer;
 use crate::config::LimitsConfig;
 use crate::error::{AppError, AppResult};
 
-use super::files::{self, Draft};
+use super::files::{self, Body};
 use super::{NewPaste, Visibility};
 
 pub const MAX_TITLE_LEN: usize = 200;
 pub const MAX_LANGUAGE_LEN: usize = 32;
 pub const MAX_VIEWS_LIMIT: i32 = 1000;
+/// Shortest idempotency key of an anonymous caller: 32 characters, 128 bits of hex.
+pub const ANONYMOUS_KEY_MIN: usize = 32;
 
 /// Checks a create; returns the input (title and language cleaned, body taken out) and its
 /// files.
@@ -17,7 +19,7 @@ pub(super) fn new_paste(
     config: &LimitsConfig,
     viewer: &Viewer,
     mut input: NewPaste,
-) -> AppResult<(NewPaste, Vec<Draft>)> {
+) -> AppResult<(NewPaste, Body)> {
     match viewer {
         Viewer::Anonymous if !config.allow_anonymous => {
             return Err(AppError::Unauthenticated("sign in to create pastes"));
@@ -31,14 +33,18 @@ pub(super) fn new_paste(
     }
     input.title = clean_title(input.title)?;
     input.language = clean_language(input.language)?;
-    let drafts = files::drafts(
+    if input.encrypted.is_some() {
+        no_plaintext_beside_envelope(&input.title, &input.language)?;
+    }
+    let body = files::body(
         config,
         input.content.take(),
         input.files.take(),
+        input.encrypted.take(),
         input.language.as_deref(),
     )?;
-    if input.language.is_none() {
-        input.language = drafts[0].language.clone();
+    if input.language.is_none() && !body.encrypted {
+        input.language = body.drafts[0].language.clone();
     }
     match input.expires_in {
         None if !config.allow_never_expire => {
@@ -66,17 +72,42 @@ pub(super) fn new_paste(
             ));
         }
     }
-    if let Some(k) = &input.idempotency_key
-        && (!(8..=64).contains(&k.len())
+    if let Some(k) = &input.idempotency_key {
+        // An anonymous key is a secret of at least 128 bits: nobody else can find a paste by it.
+        let shortest = match viewer {
+            Viewer::Anonymous => ANONYMOUS_KEY_MIN,
+            Viewer::User(_) => 8,
+        };
+        if !(shortest..=64).contains(&k.len())
             || !k
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    {
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(AppError::bad_input(format!(
+                "idempotencyKey must be {shortest} to 64 characters of A-Z, a-z, 0-9, - and _{}",
+                if shortest == ANONYMOUS_KEY_MIN {
+                    " (without an account, a random secret: e.g. 16 random bytes in hex)"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    Ok((input, body))
+}
+
+/// An encrypted paste's title and language are inside its envelope: beside it they would be
+/// plaintext the server keeps.
+pub(super) fn no_plaintext_beside_envelope(
+    title: &Option<String>,
+    language: &Option<String>,
+) -> AppResult<()> {
+    if title.is_some() || language.is_some() {
         return Err(AppError::bad_input(
-            "idempotencyKey must be 8 to 64 characters of A-Z, a-z, 0-9, - and _",
+            "an encrypted paste has no title or language beside its envelope: they go inside it",
         ));
     }
-    Ok((input, drafts))
+    Ok(())
 }
 
 /// Characters a title shown to other people must not carry: controls, and the Unicode format

@@ -9,15 +9,7 @@ const files = import.meta.glob('../../../graphql/operations/*.graphql', {
   import: 'default',
   eager: true,
 })
-// PENDING the server API of issue 13: operations of encrypted pastes, written against the
-// schema extension in graphql/pending/schema.graphql (validated by the unit tests, not yet by
-// check:ops). They share the fragments above, so they are built in the same set.
-const pending = import.meta.glob('../../../graphql/pending/operations.graphql', {
-  query: '?raw',
-  import: 'default',
-  eager: true,
-})
-const documents = buildDocuments([...Object.keys(files).sort().map((k) => files[k]), ...Object.values(pending)])
+const documents = buildDocuments(Object.keys(files).sort().map((k) => files[k]))
 
 function operation(name) {
   const doc = documents.get(name)
@@ -37,10 +29,8 @@ export const REVISION_FILES = operation('RevisionFiles')
 export const PASTE_VIEWS = operation('PasteViews')
 export const PASTE_REVISIONS_LIVE = operation('PasteRevisionsLive')
 export const LIMITS = operation('Limits')
-// Only sent for links with a key (#k=…) until the server has the fields they select.
-const pendingOperation = operation
-export const PASTE_ENCRYPTED = pendingOperation('PasteEncrypted')
-export const REVEAL_PASTE_ENCRYPTED = pendingOperation('RevealPasteEncrypted')
+export const PASTE_ENCRYPTED = operation('PasteEncrypted')
+export const REVEAL_PASTE_ENCRYPTED = operation('RevealPasteEncrypted')
 export const RECENT_PASTES = operation('RecentPastes')
 export const MY_PASTES = operation('MyPastes')
 export const REGISTER = operation('Register')

@@ -1,9 +1,9 @@
 // What the pages do with encrypted pastes, as pure functions (unit-tested): the bundle a form
-// makes, the GraphQL input, the share link, which file a link shows, and the user-facing state
+// makes, the GraphQL input, the share link, the files of a bundle, and the user-facing state
 // of every way decrypting can fail. The cryptography is in envelope.js, which this module does
 // not import: the paste page loads it only when it has something to decrypt.
 import { formatFragment } from './fragment.js'
-import { fileExtension } from './languages.js'
+import { fileExtension, languageForName } from './languages.js'
 
 /** The file name of a one-text paste: `paste.<ext>`, or `Dockerfile`. */
 export function fileNameFor(language) {
@@ -14,6 +14,44 @@ export function fileNameFor(language) {
 /** The bundle of the new-paste form. `language` as sent to the server (null = plain text). */
 export function bundleFromForm({ title, language, content }) {
   return { title: title || null, files: [{ name: fileNameFor(language), language: language || null, content }] }
+}
+
+/**
+ * The bundle of a form's files (the new-paste form and the editor): every file, the title and
+ * the language, sealed together. One file without a name is a one-text paste named after its
+ * language (`language`: as sent to the server, null = plain text); a file whose language is
+ * 'auto' takes the one its name says, as the server would for a plain paste.
+ * @param {{ title: string, language: string|null, files: {name: string, content: string, language: string}[] }} form
+ * @param {(id: string) => string|null} languageForServer
+ */
+export function bundleFromFiles({ title, language, files }, languageForServer) {
+  if (files.length === 1 && !files[0].name) return bundleFromForm({ title, language, content: files[0].content })
+  return {
+    title: title || null,
+    files: files.map((f) => ({
+      name: f.name,
+      language: f.language === 'auto' ? languageForName(f.name) : languageForServer(f.language),
+      content: f.content,
+    })),
+  }
+}
+
+/**
+ * The page's files of a decrypted bundle: as the paste page shows a plain paste's files (no
+ * raw URL: the server has only the envelope).
+ */
+export function filesOfBundle(bundle) {
+  return (bundle?.files || []).map((f) => ({ name: f.name, language: f.language || languageForName(f.name), content: f.content, rawUrl: null }))
+}
+
+/** The editor's files of a decrypted bundle (a language its name says is 'auto'). */
+export function formFilesOfBundle(bundle) {
+  return (bundle?.files || []).map((f) => ({ name: f.name, content: f.content, language: !f.language || f.language === languageForName(f.name) ? 'auto' : f.language }))
+}
+
+/** UpdatePasteInput of an encrypted paste: the new envelope, nothing readable beside it. */
+export function encryptedUpdateInput(envelope, baseRevision) {
+  return { baseRevision, encrypted: envelopeOnly(envelope) }
 }
 
 const ENVELOPE_FIELDS = ['version', 'algorithm', 'kdf', 'salt', 'iterations', 'nonce', 'ciphertext']
@@ -42,36 +80,11 @@ export function keyFragment(key) {
   return formatFragment({ key })
 }
 
-/** The index of the file a link names (`f=`), or the first. */
-export function chooseFile(bundle, name) {
-  const files = bundle?.files || []
-  const i = name ? files.findIndex((f) => f.name === name) : -1
-  return i >= 0 ? i : 0
-}
-
 /** Decoded ciphertext bytes of an envelope (what the server counts against its limit). */
 export function ciphertextBytes(envelope) {
   const n = String(envelope?.ciphertext || '').length
   return Math.floor(n / 4) * 3 + Math.max(0, (n % 4) - 1)
 }
-
-/**
- * Whether a request failed only because the server's schema has no encrypted pastes yet
- * (`Unknown field "encrypted"`): then nothing was executed (no view counted, nothing burned),
- * and the page asks again without the envelope. PENDING the server API of issue 13; harmless after.
- */
-export function isSchemaWithoutEncryption(error) {
-  const errors = error?.graphQLErrors?.length ? error.graphQLErrors : error?.networkError?.result?.errors || []
-  return errors.length > 0 && errors.every((e) => /Unknown (field "encrypted"|type "EncryptedEnvelope")|"EnvelopeFields"/.test(e?.message || ''))
-}
-
-/** Content came back empty for a paste read without a key: probably encrypted. */
-export const NO_TEXT_STATE = Object.freeze({
-  kind: 'no-text',
-  tone: 'info',
-  title: 'Nothing to show',
-  message: 'The server has no text for this paste: it is probably encrypted, and this link is missing its key (the part after “#k=”). Ask whoever sent it for the whole link.',
-})
 
 /**
  * The user-facing state of a failure to open an envelope. `askPassword` says the password form

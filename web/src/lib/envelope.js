@@ -305,14 +305,16 @@ export async function sealPayload(payload, { burnAfterReading = false, password 
 }
 
 /**
- * Encrypts a bundle under a new random key (and the password, if any).
+ * Encrypts a bundle under a new random key (and the password, if any). An edit passes the
+ * link's `key` to seal the new revision under it (with a new nonce and salt), so the link
+ * keeps opening the paste.
  * @returns {Promise<{ envelope: object, key: string }>} key: the text for `#k=`
  */
-export async function seal(bundle, { burnAfterReading = false, password = null } = {}) {
+export async function seal(bundle, { burnAfterReading = false, password = null, key: linkKey = null } = {}) {
   subtle()
   if (password === '') fail('EMPTY_PASSWORD', 'An empty password protects nothing: give none instead.')
   const payload = await encodeBundle(bundle)
-  const key = generateKey()
+  const key = linkKey ?? generateKey()
   const nonce = globalThis.crypto.getRandomValues(new Uint8Array(NONCE_LEN))
   const salt = password == null ? null : globalThis.crypto.getRandomValues(new Uint8Array(SALT_LEN))
   const envelope = await sealPayload(payload, { burnAfterReading, password, key, nonce, salt })

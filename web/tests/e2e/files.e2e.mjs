@@ -155,6 +155,8 @@ test('editing makes revision 2, shown as edited; the history shows the diff betw
   // The old revision stays readable.
   await reader.goto(`/p/${id}?rev=1`)
   await reader.locator('[data-testid="old-revision"]').waitFor()
+  // The notice comes with the metadata; the files with the content read after it.
+  await reader.locator('[data-testid="paste-file"]').nth(2).waitFor()
   assert.equal(await reader.locator('[data-testid="paste-file"]').count(), 3)
   assert.deepEqual(problemsOf(page, reader), [])
 })

@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'vitest'
 import { EnvelopeError, open, seal } from '../../src/lib/envelope.js'
 import {
+  bundleFromFiles,
   bundleFromForm,
-  chooseFile,
+  encryptedUpdateInput,
+  filesOfBundle,
+  formFilesOfBundle,
   ciphertextBytes,
   encryptedCreateInput,
   envelopeOnly,
@@ -19,6 +22,36 @@ describe('the new-paste form', () => {
     expect(bundleFromForm({ title: 'T', language: 'rust', content: 'x' }).files[0].name).toBe('paste.rs')
     expect(fileNameFor('dockerfile')).toBe('Dockerfile')
     expect(fileNameFor('markdown')).toBe('paste.md')
+  })
+
+  test('several files: every file, with the language its name says when on auto', () => {
+    const forServer = (id) => (!id || id === 'plaintext' ? null : id)
+    const b = bundleFromFiles(
+      { title: 'T', language: null, files: [{ name: 'main.rs', content: 'fn', language: 'auto' }, { name: 'notes', content: 'n', language: 'markdown' }, { name: 'a.txt', content: 'a', language: 'plaintext' }] },
+      forServer,
+    )
+    expect(b).toEqual({
+      title: 'T',
+      files: [
+        { name: 'main.rs', language: 'rust', content: 'fn' },
+        { name: 'notes', language: 'markdown', content: 'n' },
+        { name: 'a.txt', language: null, content: 'a' },
+      ],
+    })
+    expect(bundleFromFiles({ title: '', language: 'python', files: [{ name: '', content: 'x', language: 'auto' }] }, forServer)).toEqual({
+      title: null,
+      files: [{ name: 'paste.py', language: 'python', content: 'x' }],
+    })
+    expect(filesOfBundle(b).map((f) => [f.name, f.language, f.rawUrl])).toEqual([
+      ['main.rs', 'rust', null],
+      ['notes', 'markdown', null],
+      ['a.txt', null, null],
+    ])
+    expect(formFilesOfBundle(b).map((f) => f.language)).toEqual(['auto', 'markdown', 'auto'])
+    expect(encryptedUpdateInput({ version: 1, __typename: 'X' }, 3)).toEqual({
+      baseRevision: 3,
+      encrypted: { version: 1, algorithm: null, kdf: null, salt: null, iterations: null, nonce: null, ciphertext: null },
+    })
   })
 
   test('the create input carries the envelope and lifetime settings, nothing readable', async () => {
@@ -64,14 +97,6 @@ describe('the new-paste form', () => {
 })
 
 describe('the paste page', () => {
-  test('f= picks the file, else the first', () => {
-    const b = { title: null, files: [{ name: 'a.rs' }, { name: 'b.md' }] }
-    expect(chooseFile(b, 'b.md')).toBe(1)
-    expect(chooseFile(b, 'nope')).toBe(0)
-    expect(chooseFile(b, null)).toBe(0)
-    expect(chooseFile(null, 'x')).toBe(0)
-  })
-
   test('every way of failing has a message, and only password failures keep the password form', async () => {
     const { envelope, key } = await seal(bundleFromForm({ content: 'x' }), { password: 'pw', burnAfterReading: true })
     const stateOf = (p) => p.then(() => null, openErrorState)
@@ -95,18 +120,5 @@ describe('the paste page', () => {
       expect(s.askPassword, code).toBe(false)
     }
     expect(openErrorState(new TypeError('anything'))).toMatchObject({ kind: 'decrypt-failed', askPassword: false })
-  })
-})
-
-describe('a server without encrypted pastes yet (PENDING the API)', () => {
-  test('only an unknown-field error on `encrypted` means "ask again without it"', async () => {
-    const { isSchemaWithoutEncryption } = await import('../../src/lib/encrypted.js')
-    const gqlError = (...messages) => ({ graphQLErrors: messages.map((message) => ({ message, extensions: { code: 'BAD_USER_INPUT' } })) })
-    expect(isSchemaWithoutEncryption(gqlError('Unknown field "encrypted" on type "Paste".'))).toBe(true)
-    expect(isSchemaWithoutEncryption({ networkError: { result: { errors: [{ message: 'Unknown type "EncryptedEnvelope".' }] } } })).toBe(true)
-    expect(isSchemaWithoutEncryption(gqlError('Unknown field "encrypted" on type "Paste".', 'paste not found'))).toBe(false)
-    expect(isSchemaWithoutEncryption(gqlError('paste not found'))).toBe(false)
-    expect(isSchemaWithoutEncryption(new TypeError('Failed to fetch'))).toBe(false)
-    expect(isSchemaWithoutEncryption(null)).toBe(false)
   })
 })

@@ -130,6 +130,16 @@ describe('seal and open', () => {
     expect(await codeOf(open(a.envelope, b.key))).toBe('WRONG_KEY')
   })
 
+  test('an edit reseals under the link\'s key with a new nonce and salt', async () => {
+    const first = await seal(sample, { password: 'pw' })
+    const edited = { ...sample, title: 'edited' }
+    const second = await seal(edited, { password: 'pw', key: first.key })
+    expect(second.key).toBe(first.key)
+    expect(second.envelope.nonce).not.toBe(first.envelope.nonce)
+    expect(second.envelope.salt).not.toBe(first.envelope.salt)
+    expect(await open(second.envelope, first.key, { password: 'pw' })).toEqual(edited)
+  })
+
   test('an empty password is refused, a missing or damaged key is told apart', async () => {
     expect(await codeOf(seal(sample, { password: '' }))).toBe('EMPTY_PASSWORD')
     const { envelope, key } = await seal(sample)
