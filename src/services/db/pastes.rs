@@ -470,7 +470,7 @@ pub struct HistoryLimits {
 }
 
 pub enum EditOutcome {
-    Edited(PasteRow),
+    Edited(Box<PasteRow>),
     /// No such paste (or expired, or used up).
     Missing,
     /// Neither the owner nor the holder of the delete token.
@@ -570,7 +570,7 @@ pub async fn edit(
             .returning(PasteRow::as_returning())
             .get_result(c)
             .await?;
-        Ok(EditOutcome::Edited(row))
+        Ok(EditOutcome::Edited(Box::new(row)))
     })
     .await
 }
