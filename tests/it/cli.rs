@@ -237,6 +237,23 @@ async fn pb_pastes_gets_lists_and_removes_as_a_user_would() {
         &anon.run(&["get", "--reveal", url.trim()]).await,
         "NOT_FOUND",
     );
+    // A view-limited paste: a plain get spends nothing; each --reveal spends one.
+    let url = ok(&pb
+        .run_with_input(&["paste", "--max-views", "2"], "twice")
+        .await);
+    let out = anon.run(&["get", url.trim()]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--reveal"));
+    for _ in 0..2 {
+        assert_eq!(
+            ok(&anon.run(&["get", "--reveal", url.trim()]).await),
+            "twice"
+        );
+    }
+    refused(
+        &anon.run(&["get", "--reveal", url.trim()]).await,
+        "NOT_FOUND",
+    );
 
     // The server's rules come back with their code: a read-only token cannot paste.
     let (reader, _) = make_token(&app, &session, "reader", &["READ"]).await;

@@ -201,6 +201,30 @@ pub async fn get(global: &Global, args: GetArgs) -> Result<(), Failure> {
     } else {
         PASTE_FIELDS
     };
+    // Reading `content` (or `encrypted`) reveals a guarded paste: a burn-after-reading paste
+    // is gone after it, a maxViews paste spends a view. So a plain `get` asks first, and only
+    // `--reveal` reads one.
+    if !args.reveal {
+        let meta = client
+            .gql(
+                "query($id: ID!) { paste(id: $id) { burnAfterReading maxViews } }",
+                json!({ "id": id }),
+            )
+            .await?;
+        let meta = &meta["paste"];
+        if meta["burnAfterReading"] == true {
+            return Err(Failure::Local(
+                "this paste is deleted after reading: read it with --reveal (it is then gone)"
+                    .into(),
+            ));
+        }
+        if meta["maxViews"].is_i64() {
+            return Err(Failure::Local(
+                "this paste can be read a limited number of times: read it with --reveal (it spends one)"
+                    .into(),
+            ));
+        }
+    }
     let data = if args.reveal {
         client
             .gql(

@@ -121,7 +121,8 @@ pub struct GetArgs {
     /// Only this file of a paste with several.
     #[arg(short, long)]
     pub file: Option<String>,
-    /// Read a burn-after-reading paste (it is deleted by this reading).
+    /// Read a burn-after-reading paste (it is deleted by this reading) or a paste with a view
+    /// limit (this reading spends one).
     #[arg(long)]
     pub reveal: bool,
     /// The password of an encrypted paste (also `PB_PASSWORD`).
