@@ -43,6 +43,8 @@ lint:
 	cargo clippy --locked -- -D warnings
 
 test-rust: stack
+	# The CLI's tests run the built `pb` binary against the server.
+	cargo build --locked -p pb
 	eval "$$($(STACK) env)"; cargo nextest run --workspace --locked --no-fail-fast
 
 test-web: web/node_modules/.installed

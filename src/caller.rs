@@ -34,11 +34,15 @@ impl std::fmt::Display for ClientAddr {
     }
 }
 
-/// What a credential allows. Tokens this service issues at sign-in carry every scope.
+/// What a credential allows. Tokens this service issues at sign-in carry every scope; a
+/// personal access token carries the scopes it was made with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Scopes {
+    /// Read pastes, listings, statistics; subscribe.
     pub read: bool,
+    /// Create, edit and fork pastes; report.
     pub write: bool,
+    /// Delete pastes.
     pub delete: bool,
 }
 
@@ -48,21 +52,61 @@ impl Scopes {
         write: true,
         delete: true,
     };
+    pub const NONE: Self = Self {
+        read: false,
+        write: false,
+        delete: false,
+    };
+
+    /// As stored: bit 0 read, bit 1 write, bit 2 delete.
+    pub fn bits(self) -> i16 {
+        i16::from(self.read) | (i16::from(self.write) << 1) | (i16::from(self.delete) << 2)
+    }
+
+    pub fn from_bits(bits: i16) -> Self {
+        Self {
+            read: bits & 1 != 0,
+            write: bits & 2 != 0,
+            delete: bits & 4 != 0,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self == Self::NONE
+    }
+
+    /// Whether every scope of `other` is in this set.
+    pub fn covers(self, other: Self) -> bool {
+        (self.read || !other.read) && (self.write || !other.write) && (self.delete || !other.delete)
+    }
 }
 
 /// The kind of credential a signed-in viewer came with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {
-    /// A token this service issued at sign-in (`register`, `login`).
+    /// A token this service issued at sign-in (`register`, `login`, identity-provider sign-in).
     Session,
     /// A token of the configured identity provider.
     IdentityProvider,
+    /// A personal access token (`pbt_…`), with its id (for revocation and "last used").
+    AccessToken { id: Uuid },
 }
 
 /// An account's standing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
     Active,
+    /// Banned by an admin: every operation is refused (`FORBIDDEN`).
+    Banned,
+}
+
+/// What an account may do beyond its own pastes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Member,
+    /// Moderation: reports, hiding and deleting any paste, bans, the audit log. From
+    /// configuration (`PASTEBIN_ADMIN_USERNAMES`, `PASTEBIN_ADMIN_CLAIM`).
+    Admin,
 }
 
 /// The person (or not) behind a request.
@@ -80,6 +124,7 @@ pub struct User {
     pub credential: Credential,
     pub scopes: Scopes,
     pub standing: Standing,
+    pub role: Role,
     /// When the credential stops being valid (a token's `exp`); a long-lived connection stops
     /// acting as the user then.
     pub expires_at: Option<DateTime<Utc>>,
@@ -98,6 +143,19 @@ impl Viewer {
             Self::Anonymous => None,
             Self::User(u) => Some(&u.username),
         }
+    }
+
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Self::Anonymous => None,
+            Self::User(u) => Some(u),
+        }
+    }
+
+    /// An admin in good standing.
+    pub fn is_admin(&self) -> bool {
+        self.user()
+            .is_some_and(|u| u.role == Role::Admin && u.standing == Standing::Active)
     }
 }
 

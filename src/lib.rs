@@ -18,4 +18,6 @@ pub mod ids;
 pub mod services;
 pub mod telemetry;
 
-pub use services::{App, accounts, error, jobs, migrate, pastes, view_stats};
+pub use services::{
+    App, access_tokens, accounts, error, jobs, migrate, moderation, pastes, view_stats,
+};

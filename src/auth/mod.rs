@@ -6,6 +6,8 @@
 //! is pinned to one algorithm (no `alg: none`, no HS256-with-a-public-key confusion); `exp` is
 //! required, `iss` and `aud` are checked, `nbf` is honoured, leeway is 30 s.
 
+pub mod access_token;
+pub mod admins;
 pub mod password;
 
 use std::path::Path;
@@ -36,6 +38,9 @@ pub struct Claims {
     /// External tokens: the name to give an account created on first sight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferred_username: Option<String>,
+    /// Every other claim (external tokens: the admin claim is looked for here).
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Where a verified token came from.
@@ -159,6 +164,7 @@ impl Auth {
             aud: self.audience.clone(),
             nbf: None,
             preferred_username: None,
+            extra: serde_json::Map::new(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)?;

@@ -11,6 +11,7 @@
 //! | `PASTEBIN_RATE_AUTH_PER_MIN` | `20` |
 //! | `PASTEBIN_RATE_LOGIN_PER_USERNAME_PER_MIN` | `10` |
 //! | `PASTEBIN_RATE_READ_PER_MIN` | `6000` |
+//! | `PASTEBIN_RATE_REPORT_PER_MIN` | `5` |
 //! | `PASTEBIN_WS_MAX_PER_CLIENT` | `256` |
 //! | `PASTEBIN_WS_MAX_SUBSCRIPTIONS` | `25` |
 
@@ -59,6 +60,10 @@ pub struct LimitsConfig {
     /// Reads allowed per client address (and per user) per minute, per instance.
     #[arg(long, env = "PASTEBIN_RATE_READ_PER_MIN", default_value_t = 6000)]
     pub rate_read_per_min: u32,
+
+    /// Paste reports allowed per client address (and per user) per minute, across instances.
+    #[arg(long, env = "PASTEBIN_RATE_REPORT_PER_MIN", default_value_t = 5)]
+    pub rate_report_per_min: u32,
 
     /// Open WebSocket connections per client address (IPv6: per /64), per instance. 0: no cap.
     #[arg(long, env = "PASTEBIN_WS_MAX_PER_CLIENT", default_value_t = 256)]

@@ -12,7 +12,9 @@
 
 mod documents;
 mod errors;
+mod moderation;
 mod pastes;
+mod tokens;
 mod users;
 mod views;
 
@@ -26,10 +28,21 @@ use crate::caller::Caller;
 pub use pastes::PasteObject;
 
 #[derive(MergedObject, Default)]
-pub struct Query(pastes::PasteQuery, users::UserQuery, views::StatsQuery);
+pub struct Query(
+    pastes::PasteQuery,
+    users::UserQuery,
+    views::StatsQuery,
+    tokens::TokenQuery,
+    moderation::ModerationQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(pastes::PasteMutation, users::UserMutation);
+pub struct Mutation(
+    pastes::PasteMutation,
+    users::UserMutation,
+    tokens::TokenMutation,
+    moderation::ModerationMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(views::ViewSubscription, pastes::RevisionSubscription);

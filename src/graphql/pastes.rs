@@ -66,6 +66,11 @@ pub struct PasteObject {
 }
 
 impl PasteObject {
+    /// A paste looked up for this caller (reading its content counts a view).
+    pub(super) fn found(paste: Paste) -> Self {
+        Self::new(paste, Origin::Found)
+    }
+
     fn new(paste: Paste, origin: Origin) -> Self {
         Self {
             paste,
@@ -181,6 +186,11 @@ impl PasteObject {
     /// ciphertext (decoded).
     async fn size_bytes(&self) -> i32 {
         self.paste.size_bytes()
+    }
+
+    /// When an admin hid this paste (only admins see hidden pastes); null otherwise.
+    async fn hidden_at(&self) -> Option<DateTime<Utc>> {
+        self.paste.hidden_at()
     }
 
     async fn burn_after_reading(&self) -> bool {

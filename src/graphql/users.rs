@@ -26,6 +26,12 @@ impl User {
         &self.username
     }
 
+    /// Whether this is the signed-in user and an admin (moderation); false for anyone else.
+    async fn is_admin(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let caller = caller(ctx)?;
+        Ok(caller.user_id() == Some(self.id) && caller.viewer.is_admin())
+    }
+
     async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
         if let Some(t) = self.created_at {
             return Ok(t);
@@ -76,11 +82,31 @@ impl From<Session> for AuthPayload {
     }
 }
 
+/// The identity provider the web app offers sign-in with.
+#[derive(SimpleObject)]
+pub struct IdentityProvider {
+    /// What the button names ("Sign in with …").
+    name: String,
+    /// Where the browser goes to start (a server-side authorization-code + PKCE exchange).
+    start_url: String,
+}
+
 #[derive(Default)]
 pub struct UserQuery;
 
 #[Object]
 impl UserQuery {
+    /// The configured identity provider for web sign-in; null when there is none.
+    async fn identity_provider(&self, ctx: &Context<'_>) -> Option<IdentityProvider> {
+        app(ctx)
+            .sign_in()
+            .provider_name()
+            .map(|name| IdentityProvider {
+                name: name.to_owned(),
+                start_url: "/auth/oidc/start".to_owned(),
+            })
+    }
+
     /// The signed-in user; null when anonymous.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         Ok(match &caller(ctx)?.viewer {

@@ -11,6 +11,7 @@
 //! | `/healthz` | liveness: the process answers |
 //! | `/readyz`, `/readyz/write` | can serve reads / can take writes, from background state |
 //! | `/metrics` | Prometheus; on the public listener only in development without `PASTEBIN_METRICS_ADDR` |
+//! | `/auth/oidc/start`, `/auth/oidc/callback`, `POST /auth/oidc/session` | web sign-in with an OpenID provider ([`oidc`]) |
 
 mod archive;
 mod body;
@@ -18,6 +19,7 @@ mod gql_request;
 mod graphql;
 mod health;
 mod observe;
+mod oidc;
 mod raw;
 mod rest;
 mod same_site;
@@ -121,6 +123,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/raw/{id}", get(raw::get_raw).post(raw::reveal_raw))
         .route("/raw/{id}/{filename}", get(raw::get_raw_file))
         .route("/zip/{id}", get(raw::get_zip))
+        .route("/auth/oidc/start", get(oidc::start))
+        .route("/auth/oidc/callback", get(oidc::callback))
+        .route("/auth/oidc/session", axum::routing::post(oidc::session))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/readyz/write", get(health::readyz_write))

@@ -5,8 +5,9 @@
 //! - an `Authorization` in `connection_init` that is present but not `Bearer <token>` is
 //!   refused (4403), never treated as anonymous;
 //! - the connection stops acting as its user when the token expires, and when the account is
-//!   gone (checked every `PASTEBIN_WS_RECHECK_SECS`): it is closed with 4401, and the client
-//!   reconnects with a fresh token;
+//!   gone or banned or its access token revoked (checked every `PASTEBIN_WS_RECHECK_SECS`, and
+//!   at once when this instance hears of a revocation or ban that concerns it): it is closed
+//!   with 4401, and the client reconnects with a fresh token;
 //! - at most `PASTEBIN_WS_MAX_SUBSCRIPTIONS` subscriptions run at once on a connection (the
 //!   next gets an error), and at most `PASTEBIN_WS_MAX_PER_CLIENT` connections per client
 //!   address (the next upgrade is refused with 429);
@@ -215,6 +216,8 @@ async fn serve(
 
     let reader = {
         let (out, app) = (out.clone(), Arc::clone(&state.app));
+        let mut revocations = app.accounts().revocations();
+        let mut revocations_open = true;
         async move {
             let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
             tokio::pin!(init_deadline);
@@ -285,6 +288,30 @@ async fn serve(
                     _ = recheck.tick() => {
                         let caller = caller_rx.borrow().clone();
                         if let Some(caller) = caller
+                            && let Err(AppError::Unauthenticated(why)) = app.accounts().recheck(&caller).await
+                        {
+                            let _ = out.send(close(UNAUTHORIZED, why)).await;
+                            break;
+                        }
+                    }
+                    revoked = revocations.recv(), if revocations_open => {
+                        let caller = caller_rx.borrow().clone();
+                        let Some(caller) = caller else { continue };
+                        let Some(user) = caller.viewer.user() else { continue };
+                        let token = match user.credential {
+                            crate::caller::Credential::AccessToken { id } => Some(id),
+                            _ => None,
+                        };
+                        let concerned = match revoked {
+                            Ok(r) => r.concerns(token, user.id),
+                            // Missed some: check.
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                                revocations_open = false;
+                                false
+                            }
+                        };
+                        if concerned
                             && let Err(AppError::Unauthenticated(why)) = app.accounts().recheck(&caller).await
                         {
                             let _ = out.send(close(UNAUTHORIZED, why)).await;

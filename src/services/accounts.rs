@@ -1,18 +1,23 @@
-//! The accounts service: registration, login, and turning a bearer token into a [`Caller`].
+//! The accounts service: registration, login, and turning a bearer token — a JWT of ours or of
+//! the identity provider, or a personal access token ([`super::access_tokens`]) — into a
+//! [`Caller`], with its scopes, its standing (banned or not) and its role (admin or not).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::access_tokens::AccessTokens;
 use super::budgets::{Budgets, Operation};
 use super::cache::redis::Redis;
 use super::cache::sign_ins;
+use super::cache::tokens::Revocation;
 use super::db::models::{NewUser, UserRow};
 use super::db::users as q;
 use super::db::{Db, DbFailure, is_unique_violation};
-use crate::auth::{Auth, TokenSource, password};
-use crate::caller::{Caller, ClientAddr, Credential, Scopes, Standing, User, Viewer};
+use crate::auth::admins::Admins;
+use crate::auth::{Auth, TokenSource, access_token, password};
+use crate::caller::{Caller, ClientAddr, Credential, Role, Scopes, Standing, User, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 
@@ -64,15 +69,28 @@ pub struct Accounts {
     db: Db,
     redis: Redis,
     auth: Arc<Auth>,
+    admins: Arc<Admins>,
+    tokens: AccessTokens,
     budgets: Budgets,
 }
 
+const SUSPENDED: AppError = AppError::Forbidden("this account is suspended");
+
 impl Accounts {
-    pub(super) fn new(db: Db, redis: Redis, auth: Arc<Auth>, budgets: Budgets) -> Self {
+    pub(super) fn new(
+        db: Db,
+        redis: Redis,
+        auth: Arc<Auth>,
+        admins: Arc<Admins>,
+        tokens: AccessTokens,
+        budgets: Budgets,
+    ) -> Self {
         Self {
             db,
             redis,
             auth,
+            admins,
+            tokens,
             budgets,
         }
     }
@@ -96,6 +114,8 @@ impl Accounts {
             password_hash: Some(hash),
             external_id: None,
             created_at: Utc::now(),
+            banned_at: None,
+            idp_admin: false,
         };
         let new = NewUser {
             id: user.id,
@@ -149,16 +169,45 @@ impl Accounts {
             return Err(REFUSED);
         }
         let user = user.ok_or(REFUSED)?;
+        if user.banned_at.is_some() {
+            return Err(SUSPENDED);
+        }
         sign_ins::remember(&self.redis, user.id, &address).await;
         self.session(user)
     }
 
-    fn session(&self, user: UserRow) -> AppResult<Session> {
+    pub(super) fn session(&self, user: UserRow) -> AppResult<Session> {
         let (token, expires_at) = self.auth.issue(user.id)?;
         Ok(Session {
             token,
             expires_at,
             account: user.into(),
+        })
+    }
+
+    /// A session for the identity provider's subject (web sign-in), its account created on
+    /// first sign-in and its admin claim recorded. A banned account is refused.
+    pub(super) async fn sign_in_external(
+        &self,
+        issuer: &str,
+        sub: &str,
+        preferred: Option<String>,
+        admin: bool,
+    ) -> AppResult<Session> {
+        let user = self.external_user(issuer, sub, preferred).await?;
+        if user.banned_at.is_some() {
+            return Err(SUSPENDED);
+        }
+        if user.idp_admin != admin {
+            let id = user.id;
+            self.db
+                .write(async |c| q::set_idp_admin(c, id, admin).await)
+                .await?;
+        }
+        tracing::info!(user.id = %user.id, "signed in with the identity provider");
+        self.session(UserRow {
+            idp_admin: admin,
+            ..user
         })
     }
 
@@ -182,49 +231,96 @@ impl Accounts {
         Ok(Caller::new(addr, viewer))
     }
 
-    /// Whether a caller resolved earlier still stands (its account still exists). Long-lived
-    /// connections ask now and then. `SERVICE_UNAVAILABLE` when it cannot be told.
+    /// Whether a caller resolved earlier still stands: its account exists and is not banned,
+    /// and its access token (if that is its credential) is not revoked. Long-lived
+    /// connections ask now and then, and at once when a revocation is announced.
+    /// `SERVICE_UNAVAILABLE` when it cannot be told.
     pub async fn recheck(&self, caller: &Caller) -> AppResult<()> {
-        const GONE: AppError =
-            AppError::Unauthenticated("the account of this connection no longer exists");
-        let Some(id) = caller.user_id() else {
+        let Some(user) = caller.viewer.user() else {
             return Ok(());
         };
-        self.db
+        let id = user.id;
+        let row = self
+            .db
             .read_prefer_primary(async |c| q::find_by_id(c, id).await)
             .await?
-            .map(drop)
-            .ok_or(GONE)
+            .ok_or(AppError::Unauthenticated(
+                "the account of this connection no longer exists",
+            ))?;
+        if row.banned_at.is_some() {
+            return Err(AppError::Unauthenticated("this account is suspended"));
+        }
+        if let Credential::AccessToken { id: token } = user.credential
+            && !self.tokens.still_valid(token, id).await?
+        {
+            return Err(AppError::Unauthenticated(
+                "the access token of this connection was revoked",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Revocations of access tokens and accounts as this process hears of them: a long-lived
+    /// connection whose caller they concern re-checks it at once.
+    pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<Revocation> {
+        self.tokens.revocations()
     }
 
     async fn viewer_from_token(&self, token: &str) -> AppResult<Viewer> {
         const GONE: AppError =
             AppError::Unauthenticated("the account of this token no longer exists");
+        if access_token::is_access_token(token) {
+            let t = self.tokens.verify(token).await?;
+            return Ok(Viewer::User(User {
+                id: t.user_id,
+                username: t.username.clone(),
+                credential: Credential::AccessToken { id: t.token_id },
+                scopes: Scopes::from_bits(t.scopes),
+                standing: standing(t.banned),
+                role: self.role(&t.username, t.idp_admin),
+                expires_at: t.expires_at,
+            }));
+        }
         let (claims, source) = self.auth.verify(token)?;
-        let (user, credential) = match source {
+        let (user, credential, claimed_admin) = match source {
             TokenSource::Local => {
                 let id: Uuid = claims
                     .sub
                     .parse()
                     .map_err(|_| AppError::Unauthenticated("invalid token subject"))?;
                 let user = self.find_user(id).await?.ok_or(GONE)?;
-                (user, Credential::Session)
+                (user, Credential::Session, false)
             }
             TokenSource::External => {
+                let admin = self.admins.by_claims(&claims.extra);
                 let user = self
                     .external_user(&claims.iss, &claims.sub, claims.preferred_username)
                     .await?;
-                (user, Credential::IdentityProvider)
+                (user, Credential::IdentityProvider, admin)
             }
+        };
+        let role = if claimed_admin {
+            Role::Admin
+        } else {
+            self.role(&user.username, user.idp_admin)
         };
         Ok(Viewer::User(User {
             id: user.id,
             username: user.username,
             credential,
             scopes: Scopes::ALL,
-            standing: Standing::Active,
+            standing: standing(user.banned_at.is_some()),
+            role,
             expires_at: DateTime::from_timestamp(claims.exp, 0),
         }))
+    }
+
+    fn role(&self, username: &str, idp_admin: bool) -> Role {
+        if idp_admin || self.admins.by_username(username) {
+            Role::Admin
+        } else {
+            Role::Member
+        }
     }
 
     /// An account by id, on the replica, or on the primary when the replica does not have it
@@ -280,6 +376,8 @@ impl Accounts {
                 password_hash: None,
                 external_id: Some(external_id.to_owned()),
                 created_at: Utc::now(),
+                banned_at: None,
+                idp_admin: false,
             };
             let new = NewUser {
                 id: user.id,
@@ -305,5 +403,13 @@ impl Accounts {
         Err(AppError::internal(anyhow::anyhow!(
             "no free username for {external_id}"
         )))
+    }
+}
+
+fn standing(banned: bool) -> Standing {
+    if banned {
+        Standing::Banned
+    } else {
+        Standing::Active
     }
 }

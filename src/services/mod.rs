@@ -1,13 +1,14 @@
 //! The service layer: the rules every transport obeys, and the stores behind them.
 //!
 //! Transports ([`crate::http`], [`crate::graphql`]) hold an [`App`] and call its services —
-//! [`Pastes`], [`Accounts`], [`ViewStats`], [`Health`] — with a [`crate::caller::Caller`]; each
+//! [`Pastes`], [`Accounts`], [`AccessTokens`], [`Moderation`], [`ViewStats`], [`Health`] — with a [`crate::caller::Caller`]; each
 //! service method applies the rules and charges its own budget ([`budgets`]), so every door
 //! obeys the same ones. The stores (`db`, `cache`, `blob`) are private to this module: the
 //! compiler keeps transports out of them, and a test (`tests/it/layers.rs`) checks the source
 //! as well. The job workers ([`jobs`]) run inside this layer and use the stores directly.
 //! Tests and examples reach the stores through the `test-support` feature ([`App::stores`]).
 
+pub mod access_tokens;
 pub mod accounts;
 pub mod budgets;
 pub mod error;
@@ -15,7 +16,9 @@ pub mod health;
 mod invalidations;
 pub mod jobs;
 pub mod migrate;
+pub mod moderation;
 pub mod pastes;
+pub mod sign_in;
 pub mod view_stats;
 
 #[cfg(feature = "test-support")]
@@ -35,18 +38,23 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use self::access_tokens::AccessTokens;
 use self::accounts::Accounts;
 use self::blob::Blobs;
 use self::budgets::Budgets;
 use self::cache::PasteCache;
 use self::cache::live_counts::LiveCounts;
 use self::cache::redis::Redis;
+use self::cache::tokens::TokenCache;
 use self::cache::watchers::Watchers;
 use self::db::{AnalyticsDb, Db};
 use self::health::Health;
+use self::moderation::Moderation;
 use self::pastes::Pastes;
+use self::sign_in::SignIn;
 use self::view_stats::ViewStats;
 use crate::auth::Auth;
+use crate::auth::admins::Admins;
 use crate::config::{Config, Profile};
 
 /// The stores of one process. Private to the service layer (and its jobs); tests reach them
@@ -66,6 +74,9 @@ pub struct App {
     config: Arc<Config>,
     pastes: Pastes,
     accounts: Accounts,
+    access_tokens: AccessTokens,
+    moderation: Moderation,
+    sign_in: SignIn,
     view_stats: ViewStats,
     health: Health,
     stores: Stores,
@@ -110,7 +121,13 @@ impl App {
         let redis = Redis::new(&c.redis_url, &c.redis_prefix, c.redis_ca_file.as_deref())?;
         let cache = PasteCache::new(redis.clone(), c.cache_bytes, c.ttl());
         let counts = LiveCounts::new(redis.clone());
-        let watchers = Watchers::new(redis.clone(), cache.clone(), Arc::clone(&counts));
+        let tokens = TokenCache::new(redis.clone());
+        let watchers = Watchers::new(
+            redis.clone(),
+            cache.clone(),
+            tokens.clone(),
+            Arc::clone(&counts),
+        );
         let auth = Arc::new(Auth::new(&config)?);
         let budgets = Budgets::new(redis.clone(), &config.limits);
         crate::telemetry::spawn_metrics_upkeep(shutdown.clone());
@@ -127,7 +144,33 @@ impl App {
             Arc::clone(&watchers),
             budgets.clone(),
         );
-        let accounts = Accounts::new(db.clone(), redis.clone(), auth, budgets.clone());
+        let access_tokens = AccessTokens::new(db.clone(), tokens, budgets.clone());
+        access_tokens.spawn_flusher(
+            std::time::Duration::from_secs(config.auth.token_last_used_flush_secs.max(1)),
+            shutdown.clone(),
+        );
+        let admins = Arc::new(Admins::from_config(&config.auth));
+        let accounts = Accounts::new(
+            db.clone(),
+            redis.clone(),
+            Arc::clone(&auth),
+            Arc::clone(&admins),
+            access_tokens.clone(),
+            budgets.clone(),
+        );
+        let sign_in = SignIn::new(
+            Arc::clone(&config),
+            accounts.clone(),
+            admins,
+            budgets.clone(),
+            auth.derive_secret(&["oidc-state-cookie"]).into_bytes(),
+        )?;
+        let moderation = Moderation::new(
+            db.clone(),
+            pastes.clone(),
+            access_tokens.clone(),
+            budgets.clone(),
+        );
         let view_stats = ViewStats::new(
             pastes.clone(),
             Arc::clone(&counts),
@@ -150,6 +193,9 @@ impl App {
             config,
             pastes,
             accounts,
+            access_tokens,
+            moderation,
+            sign_in,
             view_stats,
             health,
             stores,
@@ -169,6 +215,18 @@ impl App {
         &self.accounts
     }
 
+    pub fn access_tokens(&self) -> &AccessTokens {
+        &self.access_tokens
+    }
+
+    pub fn moderation(&self) -> &Moderation {
+        &self.moderation
+    }
+
+    pub fn sign_in(&self) -> &SignIn {
+        &self.sign_in
+    }
+
     pub fn view_stats(&self) -> &ViewStats {
         &self.view_stats
     }
@@ -186,6 +244,7 @@ impl App {
     pub async fn stop(&self) {
         self.shutdown.cancel();
         self.stores.counts.flush().await;
+        self.access_tokens.flush_uses().await;
     }
 
     /// The stores, for tests and tools.

@@ -12,6 +12,9 @@ const routes = [
   { path: '/login', name: 'login', component: () => import('./views/AuthForm.vue'), props: { mode: 'login' }, meta: { title: 'Sign in', guestOnly: true } },
   { path: '/register', name: 'register', component: () => import('./views/AuthForm.vue'), props: { mode: 'register' }, meta: { title: 'Sign up', guestOnly: true } },
   { path: '/me', name: 'me', component: () => import('./views/MyPastes.vue'), meta: { title: 'My pastes', requiresAuth: true } },
+  { path: '/settings/tokens', name: 'tokens', component: () => import('./views/SettingsTokens.vue'), meta: { title: 'Access tokens', requiresAuth: true } },
+  { path: '/admin', name: 'admin', component: () => import('./views/AdminPage.vue'), meta: { title: 'Moderation', requiresAuth: true } },
+  { path: '/signin/oidc', name: 'signin-oidc', component: () => import('./views/SignInComplete.vue'), meta: { title: 'Signing in' } },
   { path: '/:rest(.*)*', name: 'not-found', component: () => import('./views/NotFound.vue'), meta: { title: 'Page not found' } },
 ]
 

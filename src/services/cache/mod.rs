@@ -1,5 +1,5 @@
 //! Shared state outside Postgres: the two-tier paste cache ([`PasteCache`], here), the live view
-//! counts ([`live_counts`]), the pub/sub watchers ([`watchers`]), rate limits ([`ratelimit`]),
+//! counts ([`live_counts`]), verified access tokens ([`tokens`]), the pub/sub watchers ([`watchers`]), rate limits ([`ratelimit`]),
 //! the analytics hand-off batches ([`handoff`]) and once-only claims ([`locks`]), all on one
 //! Redis client ([`redis`]). Every Redis key name lives under this module.
 //!
@@ -28,6 +28,7 @@ pub mod locks;
 pub mod ratelimit;
 pub mod redis;
 pub mod sign_ins;
+pub mod tokens;
 pub mod watchers;
 
 use std::collections::HashSet;
@@ -487,7 +488,7 @@ impl PasteCache {
 }
 
 fn cacheable(meta: &PasteMeta) -> bool {
-    !meta.row.burn_after_reading && meta.row.max_views.is_none()
+    !meta.row.burn_after_reading && meta.row.max_views.is_none() && meta.row.hidden_at.is_none()
 }
 
 /// `P3`, the length of the JSON of metadata and file rows, that JSON, then each file's zstd
@@ -556,6 +557,7 @@ mod tests {
                 edited_at: None,
                 forked_from: None,
                 file_count: 1,
+                hidden_at: None,
                 encrypted: false,
             },
             author: Some("alice".into()),

@@ -29,6 +29,8 @@ pub enum Budget {
     /// Sign-in attempts per username, from addresses not known for that account.
     Username,
     Read,
+    /// Paste reports.
+    Report,
 }
 
 impl Budget {
@@ -38,6 +40,7 @@ impl Budget {
             Self::Auth => "auth",
             Self::Username => "username",
             Self::Read => "read",
+            Self::Report => "report",
         }
     }
 }
@@ -115,6 +118,7 @@ pub struct RateLimiter {
     auth: Option<Rate>,
     username: Option<Rate>,
     read: Option<Rate>,
+    report: Option<Rate>,
     local: Arc<LocalCells>,
     started: Instant,
 }
@@ -129,6 +133,7 @@ impl RateLimiter {
             auth: Rate::per_minute(limits.rate_auth_per_min),
             username: Rate::per_minute(limits.rate_login_per_username_per_min),
             read: Rate::per_minute(limits.rate_read_per_min),
+            report: Rate::per_minute(limits.rate_report_per_min),
             local: Arc::new(LocalCells::new()),
             started: Instant::now(),
         }
@@ -140,6 +145,7 @@ impl RateLimiter {
             Budget::Auth => self.auth,
             Budget::Username => self.username,
             Budget::Read => self.read,
+            Budget::Report => self.report,
         }
     }
 

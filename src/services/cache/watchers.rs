@@ -1,9 +1,9 @@
 //! The pub/sub watchers: one Redis pub/sub connection per process, fanned out in process to
 //! the watchers of each paste's live view count.
 //!
-//! Channels: `{p}views` ("{id} {total}" after each flush, from any instance) and
-//! `{p}invalidate` ("{id}" when a paste is deleted, burned or expired; "{id} {revision}" when
-//! it was edited). View totals and revision numbers go to a `tokio::sync::watch` per watched
+//! Channels: `{p}views` ("{id} {total}" after each flush, from any instance),
+//! `{p}invalidate` ("{id}" when a paste is deleted, burned, expired or hidden; "{id} {revision}"
+//! when it was edited) and `{p}revoke` (access tokens, see [`super::tokens`]). View totals and revision numbers go to a `tokio::sync::watch` per watched
 //! paste: a subscriber only ever sees the latest value, so a slow one cannot stall others or
 //! make memory grow. Invalidations drop the in-process cache entry; those of a paste that is
 //! gone end its watchers, those of an edit raise its revision watchers.
@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::PasteCache;
 use super::live_counts::LiveCounts;
 use super::redis::Redis;
+use super::tokens::TokenCache;
 
 /// What a watcher of one paste sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,16 +48,23 @@ pub enum RevisionEvent {
 pub struct Watchers {
     redis: Redis,
     cache: PasteCache,
+    tokens: TokenCache,
     counts: Arc<LiveCounts>,
     watchers: Mutex<HashMap<String, watch::Sender<ViewEvent>>>,
     revisions: Mutex<HashMap<String, watch::Sender<RevisionEvent>>>,
 }
 
 impl Watchers {
-    pub fn new(redis: Redis, cache: PasteCache, counts: Arc<LiveCounts>) -> Arc<Self> {
+    pub fn new(
+        redis: Redis,
+        cache: PasteCache,
+        tokens: TokenCache,
+        counts: Arc<LiveCounts>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             redis,
             cache,
+            tokens,
             counts,
             watchers: Mutex::new(HashMap::new()),
             revisions: Mutex::new(HashMap::new()),
@@ -185,6 +193,7 @@ impl Watchers {
                     _ = shutdown.cancelled() => break,
                     ended = this.listen_once() => {
                         this.cache.set_local_trusted(false);
+                        this.tokens.set_trusted(false);
                         match ended {
                             Ok(()) => backoff = Duration::from_millis(100),
                             Err(e) => tracing::warn!(error = %e, "pub/sub listener lost redis; retrying"),
@@ -203,11 +212,13 @@ impl Watchers {
     async fn listen_once(&self) -> anyhow::Result<()> {
         let views_channel = self.redis.key("views");
         let invalidate_channel = self.redis.key("invalidate");
+        let revoke_channel = self.tokens.channel();
         let mut pubsub = self.redis.pubsub().await?;
         pubsub
-            .subscribe(&[&views_channel, &invalidate_channel])
+            .subscribe(&[&views_channel, &invalidate_channel, &revoke_channel])
             .await?;
         self.cache.set_local_trusted(true);
+        self.tokens.set_trusted(true);
         tracing::info!("pub/sub listener subscribed");
         self.refresh_all().await;
         let mut messages = pubsub.on_message();
@@ -224,6 +235,8 @@ impl Watchers {
                 }
             } else if channel == invalidate_channel {
                 self.on_invalidate(payload);
+            } else if channel == revoke_channel {
+                self.tokens.on_message(payload);
             }
         }
         anyhow::bail!("pub/sub connection closed")

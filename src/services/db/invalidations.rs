@@ -33,7 +33,8 @@ pub async fn delivered(
         .await
 }
 
-/// The current revision of each of `ids` that still exists.
+/// The current revision of each of `ids` that still exists and is not hidden (a hidden
+/// paste's invalidation is delivered like a delete's).
 pub async fn revisions_of(
     conn: &mut AsyncPgConnection,
     ids: &[String],
@@ -41,6 +42,7 @@ pub async fn revisions_of(
     use super::schema::pastes;
     pastes::table
         .filter(pastes::id.eq_any(ids))
+        .filter(pastes::hidden_at.is_null())
         .select((pastes::id, pastes::revision))
         .load(conn)
         .await

@@ -12,9 +12,11 @@
 //!
 //! Every operation is bounded by the statement timeout, server-side and client-side.
 
+pub mod access_tokens;
 pub mod hourly_views;
 pub mod invalidations;
 pub mod models;
+pub mod moderation;
 pub mod pastes;
 pub mod schema;
 mod tls;

@@ -5,7 +5,9 @@ use diesel::{Insertable, Queryable, Selectable};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::schema::{paste_files, paste_revisions, pastes, users};
+use super::schema::{
+    access_tokens, moderation_log, paste_files, paste_reports, paste_revisions, pastes, users,
+};
 
 /// A paste's metadata (everything but the bodies and the secrets). Title, language, size,
 /// digest and file count are those of its current revision.
@@ -35,6 +37,10 @@ pub struct PasteRow {
     /// language are NULL, and `size_bytes` is the ciphertext's.
     #[serde(default)]
     pub encrypted: bool,
+    /// Hidden by an admin (or a ban): served to admins only. (Cache entries written before the
+    /// column existed have none: `default`.)
+    #[serde(default)]
+    pub hidden_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -151,6 +157,9 @@ pub struct UserRow {
     pub password_hash: Option<String>,
     pub external_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub banned_at: Option<DateTime<Utc>>,
+    /// The identity provider's admin claim at the last sign-in.
+    pub idp_admin: bool,
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -161,4 +170,73 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     pub external_id: Option<&'a str>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A personal access token (its digest stays in the database).
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = access_tokens, check_for_backend(diesel::pg::Pg))]
+pub struct AccessTokenRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub scopes: i16,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = access_tokens)]
+pub struct NewAccessToken<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: &'a str,
+    pub scopes: i16,
+    pub secret_sha256: &'a [u8],
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A report of a paste.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = paste_reports, check_for_backend(diesel::pg::Pg))]
+pub struct ReportRow {
+    pub id: Uuid,
+    pub paste_id: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = paste_reports)]
+pub struct NewReport<'a> {
+    pub id: Uuid,
+    pub paste_id: &'a str,
+    pub reporter_id: Option<Uuid>,
+    pub reason: &'a str,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One admin action in the audit log.
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = moderation_log, check_for_backend(diesel::pg::Pg))]
+pub struct LogRow {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    pub target: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = moderation_log)]
+pub struct NewLogRow<'a> {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub reason: &'a str,
 }

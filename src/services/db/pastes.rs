@@ -276,8 +276,10 @@ pub async fn delete_authorized(
             return Ok(DeleteOutcome::Missing);
         }
         let keys = object_keys(c, id).await?;
+        // A hidden paste is kept for the admins' review: its owner cannot remove it.
         let query = diesel::delete(pastes::table)
             .filter(pastes::id.eq(id))
+            .filter(pastes::hidden_at.is_null())
             .filter(authorized(proof));
         let deleted = query.execute(c).await?;
         Ok(if deleted == 1 {
@@ -287,6 +289,22 @@ pub async fn delete_authorized(
         })
     })
     .await
+}
+
+/// Deletes a paste whatever its owner (an admin's removal), in the caller's transaction;
+/// returns its object keys, or `None` when there is no such paste.
+pub async fn delete_any(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+) -> QueryResult<Option<Vec<String>>> {
+    if !lock(conn, id).await? {
+        return Ok(None);
+    }
+    let keys = object_keys(conn, id).await?;
+    diesel::delete(pastes::table.filter(pastes::id.eq(id)))
+        .execute(conn)
+        .await?;
+    Ok(Some(keys))
 }
 
 type Authorized = Box<
@@ -349,6 +367,7 @@ pub async fn claim_burn(
         let row: Option<PasteRow> = pastes::table
             .filter(pastes::id.eq(id))
             .filter(pastes::burn_after_reading.eq(true))
+            .filter(pastes::hidden_at.is_null())
             .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
             .select(PasteRow::as_select())
             .for_update()
@@ -377,6 +396,7 @@ pub async fn claim_view(
         let claimed: Option<PasteRow> = diesel::update(pastes::table)
             .filter(pastes::id.eq(id))
             .filter(pastes::max_views.is_not_null())
+            .filter(pastes::hidden_at.is_null())
             .filter(pastes::views_used.nullable().lt(pastes::max_views))
             .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
             .set(pastes::views_used.eq(pastes::views_used + 1))
@@ -450,7 +470,7 @@ pub struct HistoryLimits {
 }
 
 pub enum EditOutcome {
-    Edited(PasteRow),
+    Edited(Box<PasteRow>),
     /// No such paste (or expired, or used up).
     Missing,
     /// Neither the owner nor the holder of the delete token.
@@ -494,6 +514,7 @@ pub async fn edit(
     conn.transaction(async |c| {
         let row: Option<PasteRow> = pastes::table
             .filter(pastes::id.eq(id))
+            .filter(pastes::hidden_at.is_null())
             .filter(pastes::expires_at.is_null().or(pastes::expires_at.gt(now)))
             .select(PasteRow::as_select())
             .for_update()
@@ -549,7 +570,7 @@ pub async fn edit(
             .returning(PasteRow::as_returning())
             .get_result(c)
             .await?;
-        Ok(EditOutcome::Edited(row))
+        Ok(EditOutcome::Edited(Box::new(row)))
     })
     .await
 }
@@ -583,6 +604,8 @@ pub async fn list(
                 .is_null()
                 .or(pastes::views_used.nullable().lt(pastes::max_views)),
         )
+        // Hidden pastes are listed to nobody (the public listing's index holds none).
+        .filter(pastes::hidden_at.is_null())
         .select((PasteRow::as_select(), users::username.nullable()))
         .order((pastes::created_at.desc(), pastes::id.desc()))
         .limit(limit)

@@ -7,6 +7,8 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         external_id -> Nullable<Text>,
         created_at -> Timestamptz,
+        banned_at -> Nullable<Timestamptz>,
+        idp_admin -> Bool,
     }
 }
 
@@ -35,6 +37,8 @@ diesel::table! {
         forked_from -> Nullable<Text>,
         file_count -> SmallInt,
         encrypted -> Bool,
+        hidden_at -> Nullable<Timestamptz>,
+        hidden_by_ban -> Bool,
     }
 }
 
@@ -75,9 +79,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Personal access tokens (only the secret's digest).
+    access_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        scopes -> SmallInt,
+        secret_sha256 -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    paste_reports (id) {
+        id -> Uuid,
+        paste_id -> Text,
+        reporter_id -> Nullable<Uuid>,
+        reason -> Text,
+        created_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+        resolved_by -> Nullable<Uuid>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Every admin action.
+    moderation_log (id) {
+        id -> Uuid,
+        at -> Timestamptz,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Text,
+        action -> Text,
+        target -> Text,
+        reason -> Text,
+    }
+}
+
 diesel::joinable!(pastes -> users (owner_id));
+diesel::joinable!(access_tokens -> users (user_id));
 diesel::joinable!(paste_revisions -> pastes (paste_id));
-diesel::allow_tables_to_appear_in_same_query!(users, pastes, paste_revisions, paste_files);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    pastes,
+    paste_revisions,
+    paste_files,
+    access_tokens,
+    paste_reports,
+    moderation_log
+);
 
 /// Tables of the analytics database (a separate database; never joined with the above).
 pub mod analytics {

@@ -56,3 +56,12 @@ pub async fn find_by_external_id(
         .await
         .optional()
 }
+
+/// Records whether the identity provider says the user is an admin.
+pub async fn set_idp_admin(conn: &mut AsyncPgConnection, id: Uuid, admin: bool) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::idp_admin.eq(admin))
+        .execute(conn)
+        .await
+        .map(drop)
+}

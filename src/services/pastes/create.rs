@@ -439,6 +439,7 @@ fn created_row(row: &NewPasteRow, now: DateTime<Utc>) -> PasteRow {
         edited_at: None,
         forked_from: row.forked_from.clone(),
         file_count: row.file_count,
+        hidden_at: None,
         encrypted: row.encrypted,
     }
 }

@@ -176,7 +176,7 @@ impl Pastes {
         };
         let outcome = this.db.write(async |c| q::edit(c, id, &write).await).await;
         let row = match outcome {
-            Ok(EditOutcome::Edited(row)) => row,
+            Ok(EditOutcome::Edited(row)) => *row,
             Err(failure @ (DbFailure::ConnectionLost(_) | DbFailure::Timeout { .. })) => {
                 // COMMIT may or may not have happened: the revision row tells.
                 let attempt = attempt.as_str();

@@ -265,6 +265,11 @@ impl Paste {
         is_owner(self.meta(), viewer)
     }
 
+    /// When an admin hid it (only admins see a hidden paste).
+    pub fn hidden_at(&self) -> Option<DateTime<Utc>> {
+        self.meta().row.hidden_at
+    }
+
     /// Burn-after-reading and `maxViews` pastes: never cached, their content claimed on read,
     /// never edited or forked.
     pub fn is_guarded(&self) -> bool {
@@ -476,6 +481,31 @@ impl Pastes {
         }
     }
 
+    /// After a hide (an admin's, or a ban's): every instance's caches drop the pastes and
+    /// their watchers end, as for a delete; returns once no cache serves them (see
+    /// `services::invalidations`). The rows stay.
+    pub(crate) async fn forget_hidden(&self, ids: &[String]) {
+        let this = &self.inner;
+        if ids.is_empty() {
+            return;
+        }
+        if !invalidations::deliver(&this.db, &this.cache, ids).await {
+            tokio::time::sleep(invalidations::DELIVERY_GRACE).await;
+        }
+        for id in ids {
+            this.watchers.end(id);
+        }
+    }
+
+    /// After an unhide: the caches may hold the paste again (its revision's tombstone lets
+    /// fills land). Nothing to wait for: no cache held the hidden paste.
+    pub(crate) async fn forget_unhidden(&self, shown: &[(String, i32)]) {
+        let this = &self.inner;
+        for (id, revision) in shown {
+            invalidations::deliver_edited(&this.db, &this.cache, id, *revision).await;
+        }
+    }
+
     /// After an edit: every instance's caches drop the paste (as for a delete), and its
     /// revision watchers hear of the new revision.
     async fn forget_revision(&self, id: &str, revision: i32) {
@@ -509,7 +539,7 @@ impl Pastes {
 /// Runs a write to completion on its own task: if the request that started it is dropped (the
 /// client went away), the write and its clean-up still finish. Writes in progress are counted
 /// in `pastebin_writes_in_flight` (from before the task starts until it ends).
-async fn detach<T: Send + 'static>(
+pub(in crate::services) async fn detach<T: Send + 'static>(
     f: impl Future<Output = AppResult<T>> + Send + 'static,
 ) -> AppResult<T> {
     let in_flight = WriteInFlight::start();
@@ -545,14 +575,16 @@ fn is_owner(meta: &PasteMeta, viewer: &Viewer) -> bool {
     meta.row.owner_id.is_some() && meta.row.owner_id == viewer.user_id()
 }
 
-/// Live and visible to this viewer; otherwise `NOT_FOUND`, whatever the reason.
+/// Live and visible to this viewer; otherwise `NOT_FOUND`, whatever the reason. A paste an
+/// admin hid is visible to admins only (for review), its owner included in "everyone else".
 fn check_readable(meta: &PasteMeta, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<()> {
     let row = &meta.row;
     let expired = row.expires_at.is_some_and(|t| t <= now);
     let used_up = row.max_views.is_some_and(|max| row.views_used >= max);
-    let hidden =
+    let private =
         Visibility::from_db(row.visibility) == Visibility::Private && !is_owner(meta, viewer);
-    if expired || used_up || hidden {
+    let hidden = row.hidden_at.is_some() && !viewer.is_admin();
+    if expired || used_up || private || hidden {
         Err(AppError::NotFound)
     } else {
         Ok(())
@@ -562,7 +594,7 @@ fn check_readable(meta: &PasteMeta, viewer: &Viewer, now: DateTime<Utc>) -> AppR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::caller::{Credential, Scopes, Standing, User};
+    use crate::caller::{Credential, Role, Scopes, Standing, User};
     use crate::services::db::models::PasteRow;
 
     pub(super) fn meta(owner: Option<Uuid>, visibility: Visibility) -> PasteMeta {
@@ -584,6 +616,7 @@ mod tests {
                 edited_at: None,
                 forked_from: None,
                 file_count: 1,
+                hidden_at: None,
                 encrypted: false,
             },
             author: None,
@@ -597,6 +630,7 @@ mod tests {
             credential: Credential::Session,
             scopes: Scopes::ALL,
             standing: Standing::Active,
+            role: Role::Member,
             expires_at: None,
         })
     }
