@@ -116,6 +116,12 @@ pub struct ServerConfig {
     #[arg(long, env = "PASTEBIN_WS_RECHECK_SECS", default_value_t = 60)]
     pub ws_recheck_secs: u64,
 
+    /// Serve subscriptions that many subscribers share (`pasteViews`) through the fan-out:
+    /// each update serialised once for all of them. `false`: every subscription through
+    /// async-graphql (to compare the two).
+    #[arg(long, env = "PASTEBIN_WS_FANOUT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub ws_fanout: bool,
+
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(long, env = "PASTEBIN_LOG", default_value = "info")]
     pub log: String,
