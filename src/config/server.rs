@@ -14,6 +14,7 @@
 //! | `PASTEBIN_WEB_DIR` | `web/dist` |
 //! | `PASTEBIN_WS_KEEPALIVE_SECS` | `15` |
 //! | `PASTEBIN_WS_RECHECK_SECS` | `60` |
+//! | `PASTEBIN_WS_FANOUT` | `true` |
 //! | `PASTEBIN_LOG` | `info` |
 //! | `PASTEBIN_LOG_FORMAT` | `text` |
 
