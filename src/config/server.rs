@@ -14,6 +14,7 @@
 //! | `PASTEBIN_WEB_DIR` | `web/dist` |
 //! | `PASTEBIN_WS_KEEPALIVE_SECS` | `15` |
 //! | `PASTEBIN_WS_RECHECK_SECS` | `60` |
+//! | `PASTEBIN_WS_FANOUT` | `true` |
 //! | `PASTEBIN_LOG` | `info` |
 //! | `PASTEBIN_LOG_FORMAT` | `text` |
 
@@ -115,6 +116,12 @@ pub struct ServerConfig {
     /// is closed when the account is gone; at the token's expiry it is closed anyway).
     #[arg(long, env = "PASTEBIN_WS_RECHECK_SECS", default_value_t = 60)]
     pub ws_recheck_secs: u64,
+
+    /// Serve subscriptions that many subscribers share (`pasteViews`) through the fan-out:
+    /// each update serialised once for all of them. `false`: every subscription through
+    /// async-graphql (to compare the two).
+    #[arg(long, env = "PASTEBIN_WS_FANOUT", default_value_t = true, action = clap::ArgAction::Set)]
+    pub ws_fanout: bool,
 
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(long, env = "PASTEBIN_LOG", default_value = "info")]

@@ -38,7 +38,7 @@ impl Extension for ErrorCodes {
 }
 
 /// Sets the code of every error in `response`.
-fn with_codes(mut response: Response) -> Response {
+pub(super) fn with_codes(mut response: Response) -> Response {
     for e in &mut response.errors {
         let mut reason = None;
         let (code, retry_after) = match e.source::<AppError>() {

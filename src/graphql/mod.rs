@@ -12,6 +12,7 @@
 
 mod documents;
 mod errors;
+pub mod fanout;
 mod moderation;
 mod pastes;
 mod tokens;

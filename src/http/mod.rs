@@ -15,6 +15,7 @@
 
 mod archive;
 mod body;
+mod fanout;
 mod gql_request;
 mod graphql;
 mod health;
@@ -55,6 +56,8 @@ pub struct AppState {
     allowed_origins: Arc<[String]>,
     /// Open WebSocket connections per client (see `ws`).
     connections: ws::Connections,
+    /// Groups of shared subscriptions (see `fanout`).
+    fanout: fanout::Fanout,
 }
 
 /// The caller of a request: the client address (set by the observe layer) and the viewer of an
@@ -102,6 +105,7 @@ pub fn router(app: Arc<App>) -> Router {
         persisted: gql_request::PersistedQueries::default(),
         allowed_origins: app.config().server.cors_origin_list().into(),
         connections: ws::Connections::default(),
+        fanout: fanout::Fanout::default(),
     };
     let server = &app.config().server;
     let cors = cors_layer(&server.cors_origin_list());
@@ -200,6 +204,7 @@ pub async fn serve_metrics(
             persisted: gql_request::PersistedQueries::default(),
             allowed_origins: Arc::from([]),
             connections: ws::Connections::default(),
+            fanout: fanout::Fanout::default(),
         });
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)

@@ -15,9 +15,14 @@
 //!   client answers whatever its subprotocol), so proxies keep idle connections.
 //!
 //! Each subscription is charged by the service it calls ([`crate::services::view_stats`]).
+//!
+//! A `subscribe` that many subscribers share (see [`crate::graphql::fanout`]) is served by the
+//! fan-out ([`super::fanout`]) instead of async-graphql, behind the same rules and in the same
+//! messages; `PASTEBIN_WS_FANOUT=false` sends everything through async-graphql.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,17 +33,21 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use tokio::sync::{mpsc, watch};
+use tokio_stream::StreamMap;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::PollSender;
 
 use super::AppState;
+use super::fanout::Delivery;
 use super::same_site::NotCrossSite;
 use crate::auth::bearer;
 use crate::caller::{Caller, ClientAddr};
 use crate::error::AppError;
+use crate::graphql::fanout::SharedSubscription;
 
 /// How long a client has to send `connection_init` after the upgrade.
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -137,6 +146,22 @@ struct Peek<'a> {
     id: Option<String>,
 }
 
+/// A `subscribe` (or legacy `start`) as async-graphql reads it.
+#[derive(Deserialize)]
+struct Subscribe {
+    payload: async_graphql::Request,
+}
+
+/// What the reader tells the writer about the subscriptions the fan-out serves.
+enum Shared {
+    Start(String, BoxStream<'static, Delivery>),
+    /// The client completed it: answered with `complete`, as async-graphql does.
+    Stop(String),
+    /// Replaced by a subscribe with the same id that async-graphql takes: dropped silently,
+    /// as async-graphql replaces its own.
+    Forget(String),
+}
+
 async fn serve(
     socket: WebSocket,
     state: AppState,
@@ -156,6 +181,11 @@ async fn serve(
     // The caller once `connection_init` was accepted.
     let (caller_tx, mut caller_rx) = watch::channel::<Option<Caller>>(None);
     let active: Arc<Mutex<HashSet<String>>> = Arc::default();
+    // Subscriptions served by the fan-out (see `Shared`); taken only once the connection is
+    // acknowledged, so that their messages follow the ack.
+    let fanout = server.ws_fanout.then(|| state.fanout.clone());
+    let (shared_tx, mut shared_rx) = mpsc::channel::<Shared>(16);
+    let acked = Arc::new(AtomicBool::new(false));
 
     let app = Arc::clone(&state.app);
     let graphql = GraphQLWebSocket::new_with_pair(
@@ -178,23 +208,47 @@ async fn serve(
     .serve();
 
     let writer = {
-        let active = Arc::clone(&active);
+        let (active, acked_flag) = (Arc::clone(&active), Arc::clone(&acked));
         async move {
             let mut ping =
                 tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
             let mut acked = false;
+            let mut shared = StreamMap::<String, BoxStream<'static, Delivery>>::new();
             loop {
                 let message = tokio::select! {
                     m = outgoing.recv() => match m {
                         Some(m) => m,
                         None => break,
                     },
+                    Some((id, delivery)) = shared.next(), if !shared.is_empty() => match delivery {
+                        Delivery::Frame(frame) => frame,
+                        Delivery::End => {
+                            shared.remove(&id);
+                            active.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+                            complete(&id)
+                        }
+                    },
+                    Some(command) = shared_rx.recv() => match command {
+                        Shared::Start(id, deliveries) => {
+                            shared.insert(id, deliveries);
+                            continue;
+                        }
+                        Shared::Stop(id) => match shared.remove(&id) {
+                            Some(_) => complete(&id),
+                            None => continue,
+                        },
+                        Shared::Forget(id) => {
+                            shared.remove(&id);
+                            continue;
+                        }
+                    },
                     _ = ping.tick() => Message::Ping(Default::default()),
                 };
                 let message = match message {
                     Message::Text(text) => {
-                        if text.as_str().contains("connection_ack") {
+                        if !acked && text.as_str().contains("connection_ack") {
                             acked = true;
+                            acked_flag.store(true, Ordering::Release);
                         }
                         forget_finished(&active, text.as_str());
                         Message::Text(text)
@@ -219,6 +273,8 @@ async fn serve(
         let mut revocations = app.accounts().revocations();
         let mut revocations_open = true;
         async move {
+            // The caller (set before the ack), for subscriptions the fan-out serves.
+            let mut shared_caller: Option<Caller> = None;
             let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
             tokio::pin!(init_deadline);
             let mut initialised = false;
@@ -243,13 +299,14 @@ async fn serve(
                         }
                         if matches!(kind, Some("subscribe" | "start")) {
                             let id = peek.as_ref().and_then(|p| p.id.clone()).unwrap_or_default();
-                            let refused = {
+                            let (refused, replaces) = {
                                 let mut active = active.lock().unwrap_or_else(|e| e.into_inner());
-                                if active.len() >= max_subscriptions && !active.contains(&id) {
-                                    true
+                                let replaces = active.contains(&id);
+                                if active.len() >= max_subscriptions && !replaces {
+                                    (true, replaces)
                                 } else {
                                     active.insert(id.clone());
-                                    false
+                                    (false, replaces)
                                 }
                             };
                             if refused {
@@ -257,11 +314,45 @@ async fn serve(
                                 let _ = out.send(too_many(&id, legacy, max_subscriptions)).await;
                                 continue;
                             }
+                            // A subscription the fan-out can serve, on an acknowledged connection,
+                            // under an id not in use (a reused id goes where async-graphql's
+                            // replacement rules apply).
+                            let shared = match (&fanout, &shared_caller) {
+                                (Some(fanout), Some(caller))
+                                    if !replaces
+                                        && peek.as_ref().is_some_and(|p| p.id.is_some())
+                                        && acked.load(Ordering::Acquire) =>
+                                {
+                                    serde_json::from_str::<Subscribe>(text.as_str())
+                                        .ok()
+                                        .and_then(|s| SharedSubscription::of(&s.payload))
+                                        .map(|s| fanout.subscribe(Arc::clone(&app), caller.clone(), &id, legacy, s))
+                                }
+                                _ => None,
+                            };
+                            let command = match shared {
+                                Some(deliveries) => {
+                                    metrics::counter!("pastebin_ws_fanout_subscribes_total").increment(1);
+                                    Shared::Start(id, deliveries)
+                                }
+                                None => Shared::Forget(id),
+                            };
+                            let start = matches!(command, Shared::Start(..));
+                            if (start || replaces) && shared_tx.send(command).await.is_err() {
+                                break;
+                            }
+                            if start {
+                                continue;
+                            }
                         }
                         if matches!(kind, Some("complete" | "stop"))
                             && let Some(id) = peek.as_ref().and_then(|p| p.id.as_deref())
                         {
                             active.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
+                            // Whichever of the fan-out and async-graphql serves it answers.
+                            if shared_tx.send(Shared::Stop(id.to_owned())).await.is_err() {
+                                break;
+                            }
                         }
                         if to_graphql.send(Ok(m)).await.is_err() {
                             break;
@@ -272,6 +363,7 @@ async fn serve(
                         break;
                     }
                     Ok(()) = caller_rx.changed() => {
+                        shared_caller = caller_rx.borrow().clone();
                         let expires = caller_rx.borrow().as_ref().and_then(|c| match &c.viewer {
                             crate::caller::Viewer::User(u) => u.expires_at,
                             crate::caller::Viewer::Anonymous => None,
@@ -365,6 +457,12 @@ fn forget_finished(active: &Mutex<HashSet<String>>, text: &str) {
     {
         active.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }
+}
+
+/// `complete` for a subscription the fan-out served (the shape async-graphql sends).
+fn complete(id: &str) -> Message {
+    let id = serde_json::Value::String(id.to_owned());
+    Message::Text(format!(r#"{{"type":"complete","id":{id}}}"#).into())
 }
 
 fn close(code: u16, reason: &str) -> Message {

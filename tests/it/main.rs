@@ -12,6 +12,7 @@ mod cluster;
 mod encrypted;
 mod errors;
 mod failover;
+mod fanout;
 mod files;
 mod forks;
 mod group_commit;
