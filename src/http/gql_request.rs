@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use async_graphql::Request;
+use async_graphql::{Request, Variables};
 use serde::Deserialize;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -79,6 +79,18 @@ struct Peek<'a> {
     query: Option<Cow<'a, str>>,
     #[serde(default)]
     extensions: Option<PeekExtensions>,
+}
+
+/// The rest of a request. Its variables stay raw JSON until [`super::json::value`] reads them:
+/// a paste's text in them is unescaped once, never through serde_json's buffer and a copy.
+#[derive(Deserialize)]
+struct Fields<'a> {
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+    #[serde(borrow, default)]
+    variables: Option<&'a RawValue>,
+    #[serde(default)]
+    extensions: async_graphql::Extensions,
 }
 
 #[derive(Deserialize)]
@@ -171,12 +183,23 @@ fn prepare(raw: &RawValue, persisted: &PersistedQueries) -> Result<Request, AppE
             None
         }
     };
-    let mut request: Request = serde_json::from_str(raw.get())
-        .map_err(|e| AppError::bad_input(format!("invalid GraphQL request: {e}")))?;
+    let invalid =
+        |e: serde_json::Error| AppError::bad_input(format!("invalid GraphQL request: {e}"));
+    let fields: Fields = serde_json::from_str(raw.get()).map_err(invalid)?;
+    let mut request = Request::new(match stored {
+        Some(text) => text.to_string(),
+        None => peek.query.map(Cow::into_owned).unwrap_or_default(),
+    });
+    request.operation_name = fields.operation_name;
+    request.variables = match fields.variables {
+        None => Variables::default(),
+        Some(raw) => match super::json::value(raw).map_err(invalid)? {
+            value @ async_graphql::Value::Object(_) => Variables::from_value(value),
+            _ => return Err(AppError::bad_input("variables must be an object")),
+        },
+    };
+    request.extensions = fields.extensions;
     request.extensions.remove("persistedQuery");
-    if let Some(text) = stored {
-        request.query = text.to_string();
-    }
     Ok(request)
 }
 

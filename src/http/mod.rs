@@ -17,6 +17,7 @@ mod body;
 mod gql_request;
 mod graphql;
 mod health;
+mod json;
 mod observe;
 mod raw;
 mod rest;
