@@ -18,6 +18,7 @@ mod hostile;
 mod jobs;
 mod layers;
 mod logs;
+mod memory;
 mod metadata;
 mod object_store;
 mod pastes;
