@@ -282,9 +282,14 @@ async fn main() -> anyhow::Result<()> {
         .build()?;
     let mut rows = Vec::new();
     let big = args.big_mib << 20;
-    for (n, door) in [Door::Raw, Door::Rest, Door::GraphqlJson]
-        .into_iter()
-        .enumerate()
+    for (n, door) in [
+        Door::Raw,
+        Door::Rest,
+        Door::GraphqlJson,
+        Door::GraphqlMultipart,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let server = Server::start(&args.pastebin, &http).await?;
         let text = text(big, n as u64);

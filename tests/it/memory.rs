@@ -1,6 +1,6 @@
 //! Bounded memory for large bodies: a 10 MiB create through each door (POST /, REST, GraphQL
-//! as JSON and as a multipart upload) raises the server's peak
-//! resident memory by about twice its body at most, and the paste reads back byte for byte.
+//! as JSON and as a multipart upload) raises the server's peak resident memory by about twice
+//! its body (three times through GraphQL JSON), and the paste reads back byte for byte.
 //! The server is a process of its own (the real binary and allocator, no test client in its
 //! memory), with every body in S3; its peak (VmHWM) is reset through `/proc/PID/clear_refs`
 //! before each create. The ceilings are generous (`make bench` has the figures), but each is
