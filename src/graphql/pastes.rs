@@ -2,7 +2,7 @@
 //! `deletePaste`, `revealPaste`, and the `pasteRevisions` subscription.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription, Upload};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::OnceCell;
@@ -539,25 +539,79 @@ impl PasteQuery {
     }
 }
 
-/// One file of a paste.
+/// One file of a paste. Give exactly one of `content` and `upload`.
 #[derive(InputObject)]
 pub struct FileInput {
     /// 1-128 characters; no / or \\, no control or invisible formatting characters; unique
     /// within the paste without regard to case.
     name: String,
-    content: String,
+    content: Option<String>,
+    /// The text as a file of a multipart request (the GraphQL multipart request spec; POST
+    /// /graphql with an `apollo-require-preflight` header): for large files, which the server
+    /// then holds once instead of twice.
+    upload: Option<Upload>,
     /// Null: detected from the name (plain text when it says nothing).
     language: Option<String>,
 }
 
-impl From<FileInput> for NewFile {
-    fn from(f: FileInput) -> Self {
-        Self {
+/// The files of a create or an edit, uploads read.
+async fn new_files(
+    ctx: &Context<'_>,
+    files: Option<Vec<FileInput>>,
+) -> async_graphql::Result<Option<Vec<NewFile>>> {
+    let Some(files) = files else {
+        return Ok(None);
+    };
+    let max = app(ctx).config().limits.max_bytes;
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
+        let content = match (f.content, f.upload) {
+            (Some(text), None) => text,
+            (None, Some(upload)) => uploaded_text(ctx, &f.name, &upload, max).await?,
+            _ => {
+                return Err(AppError::bad_input(format!(
+                    "file {:?}: give exactly one of content and upload",
+                    f.name
+                ))
+                .into());
+            }
+        };
+        out.push(NewFile {
             name: f.name,
-            content: f.content,
+            content,
             language: f.language,
-        }
+        });
     }
+    Ok(Some(out))
+}
+
+/// The text of an uploaded file (async-graphql keeps it in a temporary file until now), read
+/// into a string of its size: never more than `max` bytes.
+async fn uploaded_text(
+    ctx: &Context<'_>,
+    name: &str,
+    upload: &Upload,
+    max: usize,
+) -> Result<String, AppError> {
+    use tokio::io::AsyncReadExt;
+    let unreadable = |e: std::io::Error| {
+        AppError::bad_input(format!("file {name:?}: the upload could not be read: {e}"))
+    };
+    let file = tokio::fs::File::from_std(upload.value(ctx).map_err(unreadable)?.content);
+    let len = file.metadata().await.map_err(unreadable)?.len();
+    if len > max as u64 {
+        return Err(AppError::PayloadTooLarge { limit: max });
+    }
+    let mut text = Vec::with_capacity(len as usize);
+    file.take(max as u64 + 1)
+        .read_to_end(&mut text)
+        .await
+        .map_err(unreadable)?;
+    if text.len() > max {
+        return Err(AppError::PayloadTooLarge { limit: max });
+    }
+    String::from_utf8(text)
+        .map_err(|_| AppError::bad_input(format!("file {name:?}: content must be UTF-8 text")))
 }
 
 /// The envelope of an end-to-end encrypted paste, sealed by the client (docs/encryption.md §6):
@@ -657,9 +711,8 @@ impl From<CreatePasteInput> for NewPaste {
     fn from(input: CreatePasteInput) -> Self {
         Self {
             content: input.content,
-            files: input
-                .files
-                .map(|files| files.into_iter().map(NewFile::from).collect()),
+            // Read by `new_files` (uploads are read there).
+            files: None,
             encrypted: input.encrypted.map(Envelope::from),
             title: input.title,
             language: input.language,
@@ -694,9 +747,8 @@ impl From<UpdatePasteInput> for Edit {
             title: input.title,
             language: input.language,
             content: input.content,
-            files: input
-                .files
-                .map(|files| files.into_iter().map(NewFile::from).collect()),
+            // Read by `new_files` (uploads are read there).
+            files: None,
             encrypted: input.encrypted.map(Envelope::from),
         }
     }
@@ -717,9 +769,14 @@ impl PasteMutation {
     async fn create_paste(
         &self,
         ctx: &Context<'_>,
-        input: CreatePasteInput,
+        mut input: CreatePasteInput,
     ) -> async_graphql::Result<CreatePastePayload> {
-        let created = app(ctx).pastes().create(caller(ctx)?, input.into()).await?;
+        let files = new_files(ctx, input.files.take()).await?;
+        let input = NewPaste {
+            files,
+            ..input.into()
+        };
+        let created = app(ctx).pastes().create(caller(ctx)?, input).await?;
         Ok(CreatePastePayload {
             paste: PasteObject::new(created.paste, Origin::Known),
             delete_token: created.delete_token,
@@ -733,12 +790,17 @@ impl PasteMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        input: UpdatePasteInput,
+        mut input: UpdatePasteInput,
         delete_token: Option<String>,
     ) -> async_graphql::Result<PasteObject> {
+        let files = new_files(ctx, input.files.take()).await?;
+        let edit = Edit {
+            files,
+            ..input.into()
+        };
         let paste = app(ctx)
             .pastes()
-            .edit(caller(ctx)?, &id, delete_token.as_deref(), input.into())
+            .edit(caller(ctx)?, &id, delete_token.as_deref(), edit)
             .await?;
         Ok(PasteObject::new(paste, Origin::Known))
     }

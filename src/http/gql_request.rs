@@ -11,14 +11,17 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use async_graphql::Request;
+use async_graphql::http::MultipartOptions;
+use async_graphql::{BatchRequest, ParseRequestError, Request, Variables};
 use serde::Deserialize;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use crate::config::LimitsConfig;
 use crate::error::AppError;
 use crate::graphql::MAX_BATCH;
+use crate::pastes::MAX_FILES;
 
 /// The longest query text accepted (the web app's largest document is under 2 KiB).
 pub const MAX_QUERY_BYTES: usize = 64 * 1024;
@@ -81,6 +84,18 @@ struct Peek<'a> {
     extensions: Option<PeekExtensions>,
 }
 
+/// The rest of a request. Its variables stay raw JSON until [`super::json::value`] reads them:
+/// a paste's text in them is unescaped once, never through serde_json's buffer and a copy.
+#[derive(Deserialize)]
+struct Fields<'a> {
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+    #[serde(borrow, default)]
+    variables: Option<&'a RawValue>,
+    #[serde(default)]
+    extensions: async_graphql::Extensions,
+}
+
 #[derive(Deserialize)]
 struct PeekExtensions {
     #[serde(rename = "persistedQuery")]
@@ -132,6 +147,78 @@ pub fn parse(body: &[u8], persisted: &PersistedQueries) -> Result<Parsed, AppErr
     })
 }
 
+/// Parses a multipart request (the GraphQL multipart request spec: `operations`, `map`, then
+/// the files). async-graphql writes each file to a temporary file as it arrives; a resolver
+/// reads it from there (`Upload`). The whole body is bounded by the JSON limit, each file by
+/// the paste limit, the number of files by the files of a paste (times the batch limit).
+/// Persisted queries are not looked up here: an upload is never one.
+pub async fn parse_multipart(
+    content_type: &str,
+    body: axum::body::Body,
+    limits: &LimitsConfig,
+) -> Result<Parsed, AppError> {
+    use futures_util::TryStreamExt;
+    use http_body_util::BodyExt;
+
+    let limit = limits.max_request_bytes();
+    let too_large = |e: &(dyn std::error::Error + 'static)| {
+        let mut source = Some(e);
+        while let Some(err) = source {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return true;
+            }
+            source = err.source();
+        }
+        false
+    };
+    let reader = http_body_util::Limited::new(body, limit)
+        .into_data_stream()
+        .map_err(io_error)
+        .into_async_read();
+    let options = MultipartOptions::default()
+        .max_file_size(limits.max_bytes)
+        .max_num_files(MAX_FILES * MAX_BATCH);
+    let batch = async_graphql::http::receive_batch_body(Some(content_type), reader, options)
+        .await
+        .map_err(|e| match e {
+            ParseRequestError::PayloadTooLarge => AppError::PayloadTooLarge {
+                limit: limits.max_bytes,
+            },
+            ParseRequestError::Io(e) if too_large(&e) => AppError::PayloadTooLarge { limit },
+            e => AppError::bad_input(format!("invalid multipart GraphQL request: {e}")),
+        })?;
+    let (batch, requests) = match batch {
+        BatchRequest::Single(r) => (false, vec![r]),
+        BatchRequest::Batch(rs) => (true, rs),
+    };
+    if requests.len() > MAX_BATCH {
+        return Err(AppError::bad_input(format!(
+            "too many operations in one batch (limit {MAX_BATCH})"
+        )));
+    }
+    let check = |r: Request| {
+        if r.query.is_empty() {
+            return Err(AppError::bad_input("the request has no query"));
+        }
+        if r.query.len() > MAX_QUERY_BYTES {
+            return Err(AppError::bad_input(format!(
+                "the query text is longer than {MAX_QUERY_BYTES} bytes"
+            )));
+        }
+        Ok(r)
+    };
+    Ok(Parsed {
+        batch,
+        requests: requests.into_iter().map(check).collect(),
+    })
+}
+
+/// A body error as the multipart reader takes it (a named function: a closure here makes the
+/// handler's future not `Send` for every lifetime).
+fn io_error(e: Box<dyn std::error::Error + Send + Sync + 'static>) -> std::io::Error {
+    std::io::Error::other(e)
+}
+
 /// One operation: the query text measured, the persisted query resolved, then built.
 fn prepare(raw: &RawValue, persisted: &PersistedQueries) -> Result<Request, AppError> {
     let peek: Peek = serde_json::from_str(raw.get())
@@ -171,12 +258,23 @@ fn prepare(raw: &RawValue, persisted: &PersistedQueries) -> Result<Request, AppE
             None
         }
     };
-    let mut request: Request = serde_json::from_str(raw.get())
-        .map_err(|e| AppError::bad_input(format!("invalid GraphQL request: {e}")))?;
+    let invalid =
+        |e: serde_json::Error| AppError::bad_input(format!("invalid GraphQL request: {e}"));
+    let fields: Fields = serde_json::from_str(raw.get()).map_err(invalid)?;
+    let mut request = Request::new(match stored {
+        Some(text) => text.to_string(),
+        None => peek.query.map(Cow::into_owned).unwrap_or_default(),
+    });
+    request.operation_name = fields.operation_name;
+    request.variables = match fields.variables {
+        None => Variables::default(),
+        Some(raw) => match super::json::value(raw).map_err(invalid)? {
+            value @ async_graphql::Value::Object(_) => Variables::from_value(value),
+            _ => return Err(AppError::bad_input("variables must be an object")),
+        },
+    };
+    request.extensions = fields.extensions;
     request.extensions.remove("persistedQuery");
-    if let Some(text) = stored {
-        request.query = text.to_string();
-    }
     Ok(request)
 }
 

@@ -130,9 +130,13 @@ fn media_type(value: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// `/graphql` takes JSON only: a form (which any site can make a browser send) cannot reach
-/// it, and a POST that does not say what it carries is refused.
-/// Returns why the request is refused (answered 415), if it is.
+/// The header a multipart request (uploads) must carry: a form cannot send it, and a script
+/// on another site cannot send it without a CORS preflight (Apollo's convention).
+const PREFLIGHT_HEADER: &str = "apollo-require-preflight";
+
+/// `/graphql` takes JSON, and multipart (uploads) only with [`PREFLIGHT_HEADER`]: a form
+/// (which any site can make a browser send) cannot reach it, and a POST that does not say what
+/// it carries is refused. Returns why the request is refused (answered 415), if it is.
 fn unsupported_content_type(headers: &HeaderMap) -> Option<&'static str> {
     let value = headers
         .get(header::CONTENT_TYPE)
@@ -140,9 +144,15 @@ fn unsupported_content_type(headers: &HeaderMap) -> Option<&'static str> {
     match value.map(media_type).as_deref() {
         None => Some("a GraphQL POST needs `Content-Type: application/json`"),
         Some("application/json" | GRAPHQL_RESPONSE_JSON) => None,
+        Some(MULTIPART) if headers.contains_key(PREFLIGHT_HEADER) => None,
+        Some(MULTIPART) => Some(
+            "a multipart GraphQL request (uploads) needs an `apollo-require-preflight: true` header",
+        ),
         Some(_) => Some("GraphQL requests are JSON: `Content-Type: application/json`"),
     }
 }
+
+const MULTIPART: &str = "multipart/form-data";
 
 /// A response that never reached execution (a request error: parse, validation, variables):
 /// no data, and every error without a path.
@@ -163,16 +173,25 @@ pub async fn execute(
         return with_status(StatusCode::UNSUPPORTED_MEDIA_TYPE, AppError::bad_input(why));
     }
     let answer = Answer::of(&headers);
-    let limit = state.app.config().limits.max_request_bytes();
-    let bytes = match read_limited(body, &headers, limit).await {
-        Ok(b) => b,
-        Err(e) => return error_response(e),
+    let limits = &state.app.config().limits;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let parsed = if media_type(content_type) == MULTIPART {
+        // Files go to temporary files as they arrive; the whole request is bounded as a
+        // JSON one is.
+        gql_request::parse_multipart(content_type, body, limits).await
+    } else {
+        match read_limited(body, &headers, limits.max_request_bytes()).await {
+            Ok(bytes) => gql_request::parse(&bytes, &state.persisted),
+            Err(e) => Err(e),
+        }
     };
-    let parsed = match gql_request::parse(&bytes, &state.persisted) {
+    let parsed = match parsed {
         Ok(p) => p,
         Err(e) => return error_response(e),
     };
-    drop(bytes);
     if !parsed.batch
         && let Some(Err(e)) = parsed.requests.first()
     {

@@ -19,6 +19,7 @@ mod fanout;
 mod gql_request;
 mod graphql;
 mod health;
+mod json;
 mod observe;
 mod oidc;
 mod raw;
@@ -163,7 +164,11 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("apollo-require-preflight"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::AppState;
 use super::body::read_limited;
@@ -22,9 +23,11 @@ use crate::caller::Caller;
 use crate::error::AppError;
 use crate::pastes::NewPaste;
 
+/// The text stays raw JSON until it is unescaped once (see `super::json`).
 #[derive(Deserialize)]
-struct CreateBody {
-    paste_contents: Option<Value>,
+struct CreateBody<'a> {
+    #[serde(borrow)]
+    paste_contents: Option<&'a RawValue>,
     expiration_length_in_minutes: Option<Value>,
 }
 
@@ -65,11 +68,12 @@ pub async fn create_paste(
 fn parse_create(bytes: &[u8]) -> Result<NewPaste, AppError> {
     let body: CreateBody = serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_input(format!("the body must be a JSON object: {e}")))?;
-    let content = match body.paste_contents {
-        Some(Value::String(s)) => s,
-        Some(_) => return Err(AppError::bad_input("paste_contents must be a string")),
-        None => return Err(AppError::bad_input("paste_contents is required")),
-    };
+    let raw = body
+        .paste_contents
+        .ok_or_else(|| AppError::bad_input("paste_contents is required"))?;
+    let content = super::json::string(raw)
+        .map_err(|e| AppError::bad_input(format!("the body must be a JSON object: {e}")))?
+        .ok_or_else(|| AppError::bad_input("paste_contents must be a string"))?;
     let expires_in = match body.expiration_length_in_minutes {
         None | Some(Value::Null) => None,
         Some(v) => Some(minutes(&v)?.checked_mul(60).ok_or_else(bad_minutes)?),

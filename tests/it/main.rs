@@ -20,6 +20,7 @@ mod hostile;
 mod jobs;
 mod layers;
 mod logs;
+mod memory;
 mod metadata;
 mod moderation;
 mod object_store;

@@ -67,6 +67,11 @@ impl Process {
         Self { child, addr, log }
     }
 
+    /// The process id (for reading `/proc/{pid}`).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the process is running")
+    }
+
     /// What the process wrote so far.
     pub fn output(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -32,6 +32,7 @@ enum InsertOutcome {
 
 /// A revision's files compressed, before they are stored for one attempt.
 pub(super) struct Compressed {
+    /// Names, languages and digests (the text has moved to `texts`).
     pub drafts: Vec<Draft>,
     pub texts: Vec<Bytes>,
     pub bodies: Vec<Vec<u8>>,
@@ -91,9 +92,13 @@ impl Pastes {
     }
 
     /// Compresses a revision's files (large ones on the blocking pool) and decides where each
-    /// body goes.
-    pub(super) async fn compress(&self, drafts: Vec<Draft>) -> AppResult<Compressed> {
-        let texts: Vec<Bytes> = drafts.iter().map(|d| Bytes::from(d.text.clone())).collect();
+    /// body goes. Each text moves out of its draft into the `Bytes` the cache entry shares: a
+    /// body is held once, never copied for compression.
+    pub(super) async fn compress(&self, mut drafts: Vec<Draft>) -> AppResult<Compressed> {
+        let texts: Vec<Bytes> = drafts
+            .iter_mut()
+            .map(|d| Bytes::from(std::mem::take(&mut d.text)))
+            .collect();
         let bodies = futures_util::future::try_join_all(
             texts.iter().map(|t| codec::compress_async(t.clone())),
         )
@@ -132,7 +137,7 @@ impl Pastes {
                 position: i as i16,
                 name: d.name.clone(),
                 language: d.language.clone(),
-                size_bytes: d.text.len() as i32,
+                size_bytes: files.texts[i].len() as i32,
                 content_sha256: d.sha256.clone(),
                 body: object.is_none().then(|| files.bodies[i].clone()),
                 object_key: object.clone(),

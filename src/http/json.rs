@@ -1,0 +1,201 @@
+//! JSON values out of a request body without serde_json's scratch buffer: a string with
+//! escapes (every line break of a paste is one) is otherwise unescaped into a growing buffer
+//! and then copied, so a large text was held three times (body, buffer, copy). Here the text
+//! is borrowed from the body as raw JSON (validated, never copied) and unescaped once, into a
+//! string of its final size.
+
+use async_graphql::{Name, Value};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// The text of a raw JSON string (`None` when `raw` is not a string).
+pub(super) fn string(raw: &RawValue) -> Result<Option<String>, serde_json::Error> {
+    let json = raw.get();
+    let Some(inner) = json.strip_prefix('"').and_then(|s| s.strip_suffix('"')) else {
+        return Ok(None);
+    };
+    if !inner.contains('\\') {
+        return Ok(Some(inner.to_owned()));
+    }
+    let mut out = String::with_capacity(unescaped_len(inner));
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(&rest[..at]);
+        let bytes = rest.as_bytes();
+        let (c, used) = match bytes.get(at + 1) {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'u') => unicode(&rest[at..])?,
+            _ => return Err(de::Error::custom("invalid escape in a JSON string")),
+        };
+        out.push(c);
+        rest = &rest[at + used..];
+    }
+    out.push_str(rest);
+    Ok(Some(out))
+}
+
+/// Bytes of a string's text once unescaped (an upper bound for `\u` escapes, which are at most
+/// as long as their escape).
+fn unescaped_len(inner: &str) -> usize {
+    let b = inner.as_bytes();
+    let (mut len, mut i) = (0, 0);
+    while i < b.len() {
+        if b[i] == b'\\' {
+            match b.get(i + 1) {
+                Some(b'u') => {
+                    len += 4;
+                    i += 6;
+                }
+                _ => {
+                    len += 1;
+                    i += 2;
+                }
+            }
+        } else {
+            len += 1;
+            i += 1;
+        }
+    }
+    len
+}
+
+/// `\uXXXX` (or a surrogate pair `\uD83D\uDE00`) at the start of `s`: the character and the
+/// bytes it took.
+fn unicode(s: &str) -> Result<(char, usize), serde_json::Error> {
+    let hex = |s: &str, at: usize| {
+        s.get(at..at + 4)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .ok_or_else(|| de::Error::custom("invalid \\u escape in a JSON string"))
+    };
+    let first = hex(s, 2)?;
+    let (code, used) = match first {
+        0xD800..=0xDBFF => {
+            let low = match s.get(6..8) {
+                Some("\\u") => hex(s, 8)?,
+                _ => return Err(de::Error::custom("lone surrogate in a JSON string")),
+            };
+            if !(0xDC00..=0xDFFF).contains(&low) {
+                return Err(de::Error::custom("lone surrogate in a JSON string"));
+            }
+            (0x10000 + ((first - 0xD800) << 10) + (low - 0xDC00), 12)
+        }
+        0xDC00..=0xDFFF => return Err(de::Error::custom("lone surrogate in a JSON string")),
+        c => (c, 6),
+    };
+    let c = char::from_u32(code).ok_or_else(|| de::Error::custom("invalid \\u escape"))?;
+    Ok((c, used))
+}
+
+/// A GraphQL value from raw JSON, each string unescaped once by [`string`].
+pub(super) fn value(raw: &RawValue) -> Result<Value, serde_json::Error> {
+    if let Some(s) = string(raw)? {
+        return Ok(Value::String(s));
+    }
+    let mut json = serde_json::Deserializer::from_str(raw.get());
+    let value = de::Deserializer::deserialize_any(&mut json, Values)?;
+    json.end()?;
+    Ok(value)
+}
+
+/// Objects and arrays are walked with their members kept raw, so that no string of theirs
+/// goes through serde_json's buffer; scalars are read as they are.
+struct Values;
+
+impl<'de> Visitor<'de> for Values {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Boolean(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("a number JSON cannot hold"))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut list = Vec::new();
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            list.push(value(raw).map_err(de::Error::custom)?);
+        }
+        Ok(Value::List(list))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = async_graphql::indexmap::IndexMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let raw: &'de RawValue = map.next_value()?;
+            object.insert(Name::new(key), value(raw).map_err(de::Error::custom)?);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn strings_unescape_as_serde_json_does() {
+        for text in [
+            "plain",
+            "",
+            "line\nbreak \"quoted\" back\\slash\ttab /",
+            "\u{8}\u{c}\r\u{1}\u{1f}",
+            "ünïcödé 日本語 🙂 \u{2028}",
+        ] {
+            let json = serde_json::to_string(text).unwrap();
+            assert_eq!(
+                string(&raw(&json)).unwrap().as_deref(),
+                Some(text),
+                "{json}"
+            );
+        }
+        let escaped = r#""\u00e9\u65e5\ud83d\ude42\/""#;
+        let want: String = serde_json::from_str(escaped).unwrap();
+        assert_eq!(string(&raw(escaped)).unwrap().unwrap(), want);
+        for bad in [r#""\ud83d""#, r#""\ude42x""#, r#""\ud83d\u0041""#] {
+            assert!(string(&raw(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(string(&raw("12")).unwrap(), None);
+    }
+
+    #[test]
+    fn values_match_async_graphql_own_parsing() {
+        let json = r#"{"i":{"content":"a\nb","n":[1,-2,2.5,true,null,{"x":"\u00e9"}],"e":{}}}"#;
+        let want: Value = serde_json::from_str(json).unwrap();
+        assert_eq!(value(&raw(json)).unwrap(), want);
+    }
+}
