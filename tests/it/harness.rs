@@ -320,10 +320,7 @@ impl TestApp {
             return;
         }
         let cache = &self.app.stores().cache;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while !cache.serving() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_for(Duration::from_secs(10), || async { cache.serving() }).await;
     }
 
     /// Waits until this instance has no request and no write in progress but the scrape
@@ -504,9 +501,9 @@ impl Drop for TestApp {
     }
 }
 
-/// Waits until `check` holds, asking again every 20 ms; panics naming `what` when `within`
-/// passes first. Tests wait for conditions like this, never for a fixed time.
-pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+/// Asks `check` every 20 ms until it holds (`true`) or `within` passes (`false`). The one
+/// place tests poll: they wait for conditions like this, never for a fixed time.
+pub async fn wait_for<F, Fut>(within: Duration, mut check: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -514,14 +511,25 @@ where
     let deadline = tokio::time::Instant::now() + within;
     loop {
         if check().await {
-            return;
+            return true;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {within:?}"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Waits until `check` holds; panics naming `what` when `within` passes first.
+pub async fn eventually<F, Fut>(what: &str, within: Duration, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    assert!(
+        wait_for(within, check).await,
+        "{what}: not within {within:?}"
+    );
 }
 
 /// The value of one series of a Prometheus text page (0 when absent).

@@ -80,21 +80,21 @@ impl Process {
     /// Waits until `url` answers (any status), or panics with the output.
     pub async fn wait_answering(&mut self, url: &str, within: Duration) {
         let http = reqwest::Client::new();
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            if http.get(url).send().await.is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("pastebin exited ({status}):\n{}", self.output());
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{url} did not answer within {within:?}:\n{}",
-                self.output()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let mut exited = None;
+        let answered = crate::harness::wait_for(within, || {
+            exited = exited.or(self.child.try_wait().ok().flatten());
+            let (http, done) = (&http, exited.is_some());
+            async move { done || http.get(url).send().await.is_ok() }
+        })
+        .await;
+        if let Some(status) = exited {
+            panic!("pastebin exited ({status}):\n{}", self.output());
         }
+        assert!(
+            answered,
+            "{url} did not answer within {within:?}:\n{}",
+            self.output()
+        );
     }
 
     /// Waits until the public listener answers `/healthz`.
