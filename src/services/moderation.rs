@@ -69,6 +69,18 @@ pub struct Page<T> {
     pub has_next: bool,
 }
 
+impl<T> Page<T> {
+    /// A page from the `first + 1` rows fetched: the extra row only says a next page exists.
+    fn of<R>(mut rows: Vec<R>, first: i64, item: impl FnMut(R) -> (T, String)) -> Self {
+        let has_next = rows.len() as i64 > first;
+        rows.truncate(first as usize);
+        Self {
+            items: rows.into_iter().map(item).collect(),
+            has_next,
+        }
+    }
+}
+
 fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
     hex::encode(format!("{}:{id}", at.timestamp_micros()))
 }
@@ -164,29 +176,21 @@ impl Moderation {
         admin(caller)?;
         let first = first.clamp(1, MAX_PAGE);
         let after = after.map(decode_cursor).transpose()?;
-        let mut rows = self
+        let rows = self
             .db
             .read_prefer_primary(async |c| q::open_reports(c, after, first + 1).await)
             .await?;
-        let has_next = rows.len() as i64 > first;
-        rows.truncate(first as usize);
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|(r, reporter)| {
-                    let cursor = encode_cursor(r.created_at, r.id);
-                    let report = Report {
-                        id: r.id,
-                        paste_id: r.paste_id,
-                        reason: r.reason,
-                        created_at: r.created_at,
-                        reporter,
-                    };
-                    (report, cursor)
-                })
-                .collect(),
-            has_next,
-        })
+        Ok(Page::of(rows, first, |(r, reporter)| {
+            let cursor = encode_cursor(r.created_at, r.id);
+            let report = Report {
+                id: r.id,
+                paste_id: r.paste_id,
+                reason: r.reason,
+                created_at: r.created_at,
+                reporter,
+            };
+            (report, cursor)
+        }))
     }
 
     /// The audit log, newest first. Admins only.
@@ -200,22 +204,14 @@ impl Moderation {
         admin(caller)?;
         let first = first.clamp(1, MAX_PAGE);
         let after = after.map(decode_cursor).transpose()?;
-        let mut rows = self
+        let rows = self
             .db
             .read_prefer_primary(async |c| q::log_page(c, after, first + 1).await)
             .await?;
-        let has_next = rows.len() as i64 > first;
-        rows.truncate(first as usize);
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(|r| {
-                    let cursor = encode_cursor(r.at, r.id);
-                    (AuditEntry::from(r), cursor)
-                })
-                .collect(),
-            has_next,
-        })
+        Ok(Page::of(rows, first, |r| {
+            let cursor = encode_cursor(r.at, r.id);
+            (AuditEntry::from(r), cursor)
+        }))
     }
 
     /// Checks and charges an admin action; returns the admin and the reason.
