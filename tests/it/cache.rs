@@ -66,6 +66,91 @@ async fn reads_and_creates_work_with_redis_down() {
     .await;
 }
 
+/// Redis' per-command call counts (`INFO commandstats`), e.g. `"get" → 20`.
+async fn command_calls(
+    conn: &mut ::redis::aio::MultiplexedConnection,
+) -> std::collections::HashMap<String, u64> {
+    let info: String = ::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap();
+    info.lines()
+        .filter_map(|l| l.strip_prefix("cmdstat_"))
+        .filter_map(|l| {
+            let (name, stats) = l.split_once(':')?;
+            let calls = stats
+                .strip_prefix("calls=")?
+                .split(',')
+                .next()?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
+}
+
+/// A cold read costs Redis one GET (the shared tier) and one fill, and nothing else: bb8 used to
+/// PING every connection it handed out, so each of those commands took two round trips
+/// (issue 16 item 2: no Redis round trip the answer does not need).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_read_costs_redis_one_get_and_one_fill() {
+    const READS: usize = 20;
+    let redis = crate::cluster::PrivateRedis::start().await;
+    let url = format!("redis://{}/", redis.addr);
+    let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
+    let b = TestApp::instance(&a.deployment, |c| c.cache.redis_url = url.clone()).await;
+    let mut ids = Vec::new();
+    for i in 0..READS {
+        ids.push(a.create_paste(&format!("cold read {i}")).await.0);
+    }
+    let client = ::redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = ::redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(
+            b.read_paste(None, id).await.unwrap(),
+            format!("cold read {i}")
+        );
+    }
+    let keys: Vec<String> = ids
+        .iter()
+        .map(|id| format!("{}paste:{id}", a.deployment.redis_prefix))
+        .collect();
+    eventually("every fill lands in Redis", Duration::from_secs(10), || {
+        let (mut conn, keys) = (conn.clone(), keys.clone());
+        async move {
+            let n: usize = ::redis::cmd("EXISTS")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            n == READS
+        }
+    })
+    .await;
+    let calls = command_calls(&mut conn).await;
+    let of = |name: &str| calls.get(name).copied().unwrap_or(0) as usize;
+    // The fill is a script that reads the key before it writes it (it never covers a
+    // tombstone); Redis counts the commands a script runs with the others.
+    assert!(of("evalsha") + of("eval") >= READS, "{calls:?}");
+    assert_eq!(
+        of("get"),
+        2 * READS,
+        "one GET per cold read and one in its fill: {calls:?}"
+    );
+    // The instances' health probes ping Redis once a second each; the reads took far less than
+    // READS / 4 seconds, so this many PINGs would be per command.
+    assert!(
+        of("ping") < READS / 2,
+        "PINGs come from the health probes only, not one per command: {calls:?}"
+    );
+}
+
 /// A cold read answers from the database without waiting for its Redis fill: the fill runs
 /// behind the answer (issue 16 item 2). Redis here refuses writes for a while (`CLIENT PAUSE
 /// WRITE`; reads go on), so a read that waited for its fill could not answer before the pause

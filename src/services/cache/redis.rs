@@ -100,6 +100,11 @@ impl Redis {
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
             .retry_connection(false)
+            // bb8 PINGs every connection it hands out unless told not to: a second round trip
+            // for every command (a cold read paid four instead of two). A connection that
+            // fails a command is marked broken and replaced (`TrackedConnection::broken`),
+            // and the breaker covers a Redis that went away, so the PING bought nothing.
+            .test_on_check_out(false)
             .build_unchecked(Manager(RedisConnectionManager::new(
                 client.get_connection_info().clone(),
             )?));
