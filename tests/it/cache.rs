@@ -151,6 +151,76 @@ async fn a_cold_read_costs_redis_one_get_and_one_fill() {
     );
 }
 
+/// Views of many pastes flushed together reach the other instances in one pub/sub message per
+/// flush, not one per paste (every instance receives every message), and each paste's
+/// subscribers still see its own count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_of_many_pastes_are_announced_in_one_message_per_flush() {
+    use futures_util::StreamExt;
+    const PASTES: usize = 40;
+    let redis = crate::cluster::PrivateRedis::start().await;
+    let url = format!("redis://{}/", redis.addr);
+    let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
+    let b = TestApp::instance(&a.deployment, |c| {
+        c.cache.redis_url = url.clone();
+        c.cache.view_flush_ms = 1000;
+    })
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..PASTES {
+        ids.push(a.create_paste(&format!("announced {i}")).await.0);
+    }
+    // Two subscribers on A, to the first and the last paste.
+    let query = "subscription($id: ID!) { pasteViews(id: $id) }";
+    let mut first = a.subscribe(None, query, json!({ "id": ids[0] })).await;
+    let mut last = a
+        .subscribe(None, query, json!({ "id": ids[PASTES - 1] }))
+        .await;
+    for sub in [&mut first, &mut last] {
+        assert_eq!(
+            sub.next(Duration::from_secs(5)).await,
+            Some(crate::harness::Delivery::Data(json!({ "pasteViews": 0 })))
+        );
+    }
+    let client = ::redis::Client::open(url.as_str()).unwrap();
+    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    pubsub
+        .subscribe(format!("{}views", a.deployment.redis_prefix))
+        .await
+        .unwrap();
+    let mut messages = pubsub.on_message();
+
+    for id in &ids {
+        assert!(b.read_paste(None, id).await.is_ok());
+    }
+    let mut announced = std::collections::HashSet::new();
+    let mut received = 0;
+    while announced.len() < PASTES {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.next())
+            .await
+            .expect("every view is announced")
+            .unwrap();
+        received += 1;
+        let payload: String = message.get_payload().unwrap();
+        for line in payload.lines() {
+            let (id, total) = line.split_once(' ').unwrap();
+            assert_eq!(total, "1", "{line}");
+            announced.insert(id.to_owned());
+        }
+    }
+    // The reads took a few flush intervals at most.
+    assert!(
+        received <= 5,
+        "{PASTES} pastes' views announced in {received} messages"
+    );
+    for sub in [&mut first, &mut last] {
+        assert_eq!(
+            sub.next(Duration::from_secs(5)).await,
+            Some(crate::harness::Delivery::Data(json!({ "pasteViews": 1 })))
+        );
+    }
+}
+
 /// A cold read answers from the database without waiting for its Redis fill: the fill runs
 /// behind the answer (issue 16 item 2). Redis here refuses writes for a while (`CLIENT PAUSE
 /// WRITE`; reads go on), so a read that waited for its fill could not answer before the pause

@@ -2,9 +2,12 @@
 //!
 //! A read adds one to an in-process map (a mutex and a hash-map increment). A flusher moves
 //! the map to Redis every `PASTEBIN_VIEW_FLUSH_MS` in one script call that, per paste:
-//! `INCRBY {p}views:{id}` (the live total), `HINCRBY {p}analytics:pending {id}|{hour}` (what the
-//! analytics job moves to the analytics database), and `PUBLISH {p}views "{id} {total}"` (live
-//! subscribers on every instance). The script is atomic, so the three never disagree.
+//! `INCRBY {p}views:{id}` (the live total) and `HINCRBY {p}analytics:pending {id}|{hour}` (what
+//! the analytics job moves to the analytics database); then it announces the new totals to
+//! live subscribers on every instance with `PUBLISH {p}views`, one message of `"{id} {total}"`
+//! lines per 256 pastes (not one per paste: every instance receives every message, and with
+//! views spread over many pastes a message per paste cost each instance a wake-up per view).
+//! The script is atomic, so the counts and the announcements never disagree.
 //!
 //! Redis down: counts stay buffered in process (up to [`MAX_BUFFERED`] distinct paste-hours)
 //! and are flushed when it returns; beyond that they are dropped and counted in
@@ -35,13 +38,21 @@ if not redis.call('SET', prefix .. 'flushed:' .. ARGV[2], 1, 'NX', 'EX', 86400) 
   return 0
 end
 local pending = prefix .. 'analytics:pending'
+local lines = {}
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   local hour = ARGV[i + 1]
   local n = tonumber(ARGV[i + 2])
   local total = redis.call('INCRBY', prefix .. 'views:' .. id, n)
   redis.call('HINCRBY', pending, id .. '|' .. hour, n)
-  redis.call('PUBLISH', prefix .. 'views', id .. ' ' .. total)
+  lines[#lines + 1] = id .. ' ' .. total
+  if #lines >= 256 then
+    redis.call('PUBLISH', prefix .. 'views', table.concat(lines, '\n'))
+    lines = {}
+  end
+end
+if #lines > 0 then
+  redis.call('PUBLISH', prefix .. 'views', table.concat(lines, '\n'))
 end
 return 1
 ";

@@ -1,7 +1,7 @@
 //! The pub/sub watchers: one Redis pub/sub connection per process, fanned out in process to
 //! the watchers of each paste's live view count.
 //!
-//! Channels: `{p}views` ("{id} {total}" after each flush, from any instance),
+//! Channels: `{p}views` ("{id} {total}" lines after each flush, from any instance),
 //! `{p}invalidate` ("{id}" when a paste is deleted, burned, expired or hidden; "{id} {revision}"
 //! when it was edited) and `{p}revoke` (access tokens, see [`super::tokens`]). View totals and revision numbers go to a `tokio::sync::watch` per watched
 //! paste: a subscriber only ever sees the latest value, so a slow one cannot stall others or
@@ -228,10 +228,13 @@ impl Watchers {
             };
             let channel = msg.get_channel_name();
             if channel == views_channel {
-                if let Some((id, total)) = payload.split_once(' ')
-                    && let Ok(total) = total.parse()
-                {
-                    self.on_total(id, total);
+                // One "{id} {total}" line per paste of a flush.
+                for line in payload.lines() {
+                    if let Some((id, total)) = line.split_once(' ')
+                        && let Ok(total) = total.parse()
+                    {
+                        self.on_total(id, total);
+                    }
                 }
             } else if channel == invalidate_channel {
                 self.on_invalidate(payload);
