@@ -86,7 +86,9 @@ impl Fanout {
                 .chain(updates(group, first).map(move |payload| frame(&payload)))
                 .boxed()
         };
-        stream::once(start)
+        // Boxed on its own: the combinator holds its future inline until it is dropped, and
+        // `start` (the service call) is some 5 KiB that would stay with every subscriber.
+        stream::once(Box::pin(start))
             .flatten()
             .chain(stream::once(async { Delivery::End }))
             .boxed()

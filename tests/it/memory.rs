@@ -1,6 +1,7 @@
-//! Bounded memory for large bodies: a 10 MiB create through each door (POST /, REST, GraphQL
-//! as JSON and as a multipart upload) raises the server's peak resident memory by about twice
-//! its body (three times through GraphQL JSON), and the paste reads back byte for byte.
+//! Bounded memory: a 10 MiB create through each door (POST /, REST, GraphQL as JSON and as a
+//! multipart upload) raises the server's peak resident memory by about twice its body (three
+//! times through GraphQL JSON), and the paste reads back byte for byte; an idle subscriber
+//! costs the server a few KiB.
 //! The server is a process of its own (the real binary and allocator, no test client in its
 //! memory), with every body in S3; its peak (VmHWM) is reset through `/proc/PID/clear_refs`
 //! before each create. The ceilings are generous (`make bench` has the figures), but each is
@@ -56,6 +57,11 @@ fn status(pid: u32, field: &str) -> u64 {
 
 /// A server process with every body in the object store.
 async fn server() -> Process {
+    server_with(&[]).await
+}
+
+/// [`server`] with more environment.
+async fn server_with(extra: &[(&str, &str)]) -> Process {
     let deployment = Deployment::new().await;
     let mut vars = base_env(&deployment);
     for (k, v) in [
@@ -69,6 +75,11 @@ async fn server() -> Process {
     ] {
         vars.push((k.to_owned(), v));
     }
+    vars.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     let mut server = Process::spawn(&["serve"], &vars);
     server.wait_serving().await;
     server
@@ -248,4 +259,131 @@ async fn large_create_through_graphql_multipart_holds_its_text_once() {
     // The file goes to a temporary file as it arrives and is read once, into the text: then
     // as `POST /`.
     within("GraphQL (multipart)", growth, len, 2.3);
+}
+
+/// A WebSocket client frame carrying `text` (masked with a zero key, as the protocol allows:
+/// the payload goes as it is).
+fn client_frame(text: &str) -> Vec<u8> {
+    let mut frame = vec![0x81];
+    let len = text.len();
+    if len < 126 {
+        frame.push(0x80 | len as u8);
+    } else {
+        frame.push(0x80 | 126);
+        frame.extend_from_slice(&(len as u16).to_be_bytes());
+    }
+    frame.extend_from_slice(&[0, 0, 0, 0]);
+    frame.extend_from_slice(text.as_bytes());
+    frame
+}
+
+/// Reads from `socket` until what arrived contains `needle` (server frames are unmasked, so
+/// their JSON is there as it is).
+async fn read_until(socket: &mut tokio::net::TcpStream, needle: &str) {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 512];
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the server closed the socket before {needle}");
+            seen.extend_from_slice(&buf[..n]);
+            if seen.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        found.is_ok(),
+        "no {needle} in: {}",
+        String::from_utf8_lossy(&seen)
+    );
+}
+
+/// One `pasteViews` subscriber over `graphql-transport-ws`, as small as a client can be (a
+/// socket and nothing else), once it has its first count.
+async fn raw_subscriber(addr: std::net::SocketAddr, paste: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let upgrade = format!(
+        "GET /graphql/ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n"
+    );
+    socket.write_all(upgrade.as_bytes()).await.unwrap();
+    read_until(&mut socket, "\r\n\r\n").await;
+    let init = json!({ "type": "connection_init", "payload": {} }).to_string();
+    socket.write_all(&client_frame(&init)).await.unwrap();
+    read_until(&mut socket, "connection_ack").await;
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": {
+            "query": "subscription($id: ID!) { pasteViews(id: $id) }",
+            "variables": { "id": paste },
+        },
+    })
+    .to_string();
+    socket.write_all(&client_frame(&subscribe)).await.unwrap();
+    read_until(&mut socket, "\"next\"").await;
+    socket
+}
+
+/// An idle `pasteViews` subscriber costs the server a few KiB (issue 16 item 3: 10,000 on one
+/// instance within 128 MiB). It cost about 30 KiB: a 4 KiB socket read buffer, three channels
+/// holding 32-slot blocks from the start, and futures that kept a finished service call (5 KiB)
+/// or an unstarted account recheck (5 KiB) inline for the connection's life.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_subscriber_costs_the_server_a_few_kib() {
+    // Within the default open-files limit of both processes (1,024), with room to spare.
+    const WARM: usize = 50;
+    const SUBSCRIBERS: usize = 700;
+    const CEILING: u64 = 16 * 1024;
+    let server = server_with(&[("PASTEBIN_WS_MAX_PER_CLIENT", "0")]).await;
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(format!("http://{}/", server.addr))
+        .body("watched")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let paste = answer.trim().rsplit('/').next().unwrap().to_owned();
+    // The first subscribers set up what every later one shares (the group, pools, runtime).
+    let mut sockets = Vec::new();
+    for _ in 0..WARM {
+        sockets.push(raw_subscriber(server.addr, &paste).await);
+    }
+    let pid = server.pid();
+    let before = status(pid, "VmRSS:");
+    for _ in 0..SUBSCRIBERS {
+        sockets.push(raw_subscriber(server.addr, &paste).await);
+    }
+    let after = status(pid, "VmRSS:");
+    let each = after.saturating_sub(before) / SUBSCRIBERS as u64;
+    eprintln!(
+        "{SUBSCRIBERS} idle subscribers: server RSS {:.1} → {:.1} MiB, {:.1} KiB each (ceiling {} KiB)",
+        before as f64 / MIB as f64,
+        after as f64 / MIB as f64,
+        each as f64 / 1024.0,
+        CEILING / 1024
+    );
+    assert!(
+        each <= CEILING,
+        "an idle subscriber costs the server {} KiB (ceiling {} KiB)",
+        each / 1024,
+        CEILING / 1024
+    );
+    // They are live subscribers, not dead sockets: a view reaches the last one.
+    let raw = http
+        .get(format!("http://{}/raw/{paste}", server.addr))
+        .send()
+        .await
+        .unwrap();
+    assert!(raw.status().is_success());
+    let last = sockets.last_mut().unwrap();
+    read_until(last, "\"pasteViews\":1").await;
 }
