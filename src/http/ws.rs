@@ -425,16 +425,16 @@ async fn serve(
     // The connection ends when either side ends; the writer first delivers a close this layer
     // queued.
     tokio::pin!(writer);
-    tokio::select! {
-        _ = &mut graphql => {}
-        _ = &mut reader => {}
+    let graphql_ended = tokio::select! {
+        _ = &mut graphql => true,
+        _ = &mut reader => false,
         () = &mut writer => return,
-    }
-    // Stopped now (not when dropped at the end), so that their senders are gone and the
-    // writer sees the end of its queue.
-    graphql.abort();
-    reader.abort();
-    let _ = tokio::join!(graphql, reader);
+    };
+    // The other one is stopped now (not when dropped at the end), so that its senders are gone
+    // and the writer sees the end of its queue. (A finished handle must not be polled again.)
+    let other = if graphql_ended { reader } else { graphql };
+    other.abort();
+    let _ = other.await;
     drop(out);
     let _ = tokio::time::timeout(Duration::from_secs(1), writer).await;
 }
