@@ -151,6 +151,58 @@ async fn a_cold_read_costs_redis_one_get_and_one_fill() {
     );
 }
 
+/// Concurrent Redis calls share the pool's multiplexed connection instead of holding one
+/// connection each for their whole call: 64 cold reads at once on an instance open no more
+/// than a couple of connections (one call per connection used to open all 8 the pool allows,
+/// and make a ninth call wait for a checkout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_cold_reads_share_a_redis_connection() {
+    const READS: usize = 64;
+    let redis = crate::cluster::PrivateRedis::start().await;
+    let url = format!("redis://{}/", redis.addr);
+    let a = TestApp::spawn_with(|c| {
+        c.cache.redis_url = url.clone();
+        c.limits.rate_create_per_min = 0;
+    })
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..READS {
+        ids.push(a.create_paste(&format!("shared {i}")).await.0);
+    }
+    let client = ::redis::Client::open(url.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let clients = |mut conn: ::redis::aio::MultiplexedConnection| async move {
+        let list: String = ::redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        list.lines().count()
+    };
+    let before = clients(conn.clone()).await;
+    // A second instance, cold: every read goes to Redis (a GET, then a fill).
+    let b = TestApp::instance(&a.deployment, |c| {
+        c.cache.redis_url = url.clone();
+        c.limits.rate_read_per_min = 0;
+    })
+    .await;
+    let opened_by_b = clients(conn.clone()).await - before;
+    let reads = ids.iter().enumerate().map(|(i, id)| {
+        let b = &b;
+        async move {
+            assert_eq!(b.read_paste(None, id).await.unwrap(), format!("shared {i}"));
+        }
+    });
+    futures_util::future::join_all(reads).await;
+    let after = clients(conn.clone()).await;
+    let _: () = ::redis::cmd("PING").query_async(&mut conn).await.unwrap();
+    assert!(
+        after - before <= opened_by_b + 2,
+        "{READS} concurrent reads opened {} Redis connections",
+        after - before - opened_by_b
+    );
+}
+
 /// Views of many pastes flushed together reach the other instances in one pub/sub message per
 /// flush, not one per paste (every instance receives every message), and each paste's
 /// subscribers still see its own count.

@@ -1,13 +1,18 @@
 //! The Redis client every shared feature goes through: a bb8 pool of multiplexed
 //! connections, key naming under one prefix, bounded waits, and a circuit breaker.
 //!
+//! A call holds its pooled connection only to clone its handle: the command then runs on the
+//! shared multiplexed connection, so concurrent calls share a connection and its socket
+//! writes and reads (held for the whole call, each connection carried one command at a time:
+//! no multiplexing, eight calls in flight at most, and a ninth waited for a checkout).
+//!
 //! Redis is never allowed to fail a request: each call is bounded (250 ms to check a
 //! connection out, 1 s for the call itself), and after a failure Redis is
 //! skipped for one second so an outage costs one slow call per second, not one per request.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use bb8_redis::RedisConnectionManager;
@@ -18,10 +23,11 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(250);
 const CALL_TIMEOUT: Duration = Duration::from_millis(1000);
 const BREAKER_OPEN_MS: i64 = 1000;
 
-/// A pooled connection that remembers whether it failed, so the pool drops it.
+/// A pooled connection that remembers whether it failed, so the pool drops it (when it is
+/// next returned: calls outlive their checkout).
 pub struct TrackedConnection {
     conn: MultiplexedConnection,
-    broken: bool,
+    broken: Arc<AtomicBool>,
 }
 
 /// bb8-redis's manager, plus discarding connections that saw a connection-level error
@@ -35,7 +41,7 @@ impl bb8::ManageConnection for Manager {
     async fn connect(&self) -> Result<Self::Connection, Self::Error> {
         Ok(TrackedConnection {
             conn: self.0.connect().await?,
-            broken: false,
+            broken: Arc::default(),
         })
     }
 
@@ -44,7 +50,7 @@ impl bb8::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Self::Connection) -> bool {
-        conn.broken
+        conn.broken.load(Ordering::Relaxed)
     }
 }
 
@@ -149,18 +155,21 @@ impl Redis {
         }
         let result = match inner.pool.get().await {
             Err(_) => Err(RedisUnavailable::NoConnection),
-            Ok(mut pooled) => {
-                // The multiplexed connection is a cheap handle: the call owns a clone.
-                match tokio::time::timeout(CALL_TIMEOUT, f(pooled.conn.clone())).await {
+            Ok(pooled) => {
+                // The multiplexed connection is a cheap handle: the call owns a clone, and the
+                // pooled connection goes back at once for other calls to share.
+                let (conn, broken) = (pooled.conn.clone(), Arc::clone(&pooled.broken));
+                drop(pooled);
+                match tokio::time::timeout(CALL_TIMEOUT, f(conn)).await {
                     Ok(Ok(v)) => Ok(v),
                     Ok(Err(e)) => {
                         if is_connection_error(&e) {
-                            pooled.broken = true;
+                            broken.store(true, Ordering::Relaxed);
                         }
                         Err(RedisUnavailable::Command(e))
                     }
                     Err(_) => {
-                        pooled.broken = true;
+                        broken.store(true, Ordering::Relaxed);
                         Err(RedisUnavailable::Timeout)
                     }
                 }
@@ -204,20 +213,23 @@ impl Redis {
     /// breaker). Bounded like any call: checkout, then the call itself.
     pub async fn ping(&self) -> Option<bool> {
         let inner = self.inner.as_ref()?;
-        let Ok(mut pooled) = inner.pool.get().await else {
+        let Ok(pooled) = inner.pool.get().await else {
             return Some(false);
         };
-        let mut conn = pooled.conn.clone();
+        let (mut conn, broken) = (pooled.conn.clone(), Arc::clone(&pooled.broken));
+        drop(pooled);
         let cmd = redis::cmd("PING");
         let ping = cmd.query_async::<String>(&mut conn);
         Some(match tokio::time::timeout(CALL_TIMEOUT, ping).await {
             Ok(Ok(_)) => true,
             Ok(Err(e)) => {
-                pooled.broken = is_connection_error(&e);
+                if is_connection_error(&e) {
+                    broken.store(true, Ordering::Relaxed);
+                }
                 false
             }
             Err(_) => {
-                pooled.broken = true;
+                broken.store(true, Ordering::Relaxed);
                 false
             }
         })
