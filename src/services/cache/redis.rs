@@ -153,28 +153,7 @@ impl Redis {
         if now_ms < inner.down_until_ms.load(Ordering::Relaxed) {
             return Err(RedisUnavailable::BreakerOpen);
         }
-        let result = match inner.pool.get().await {
-            Err(_) => Err(RedisUnavailable::NoConnection),
-            Ok(pooled) => {
-                // The multiplexed connection is a cheap handle: the call owns a clone, and the
-                // pooled connection goes back at once for other calls to share.
-                let (conn, broken) = (pooled.conn.clone(), Arc::clone(&pooled.broken));
-                drop(pooled);
-                match tokio::time::timeout(CALL_TIMEOUT, f(conn)).await {
-                    Ok(Ok(v)) => Ok(v),
-                    Ok(Err(e)) => {
-                        if is_connection_error(&e) {
-                            broken.store(true, Ordering::Relaxed);
-                        }
-                        Err(RedisUnavailable::Command(e))
-                    }
-                    Err(_) => {
-                        broken.store(true, Ordering::Relaxed);
-                        Err(RedisUnavailable::Timeout)
-                    }
-                }
-            }
-        };
+        let result = inner.call(f).await;
         if let Err(e) = &result {
             let connection_level = match e {
                 RedisUnavailable::Command(e) => is_connection_error(e),
@@ -213,26 +192,42 @@ impl Redis {
     /// breaker). Bounded like any call: checkout, then the call itself.
     pub async fn ping(&self) -> Option<bool> {
         let inner = self.inner.as_ref()?;
-        let Ok(pooled) = inner.pool.get().await else {
-            return Some(false);
-        };
-        let (mut conn, broken) = (pooled.conn.clone(), Arc::clone(&pooled.broken));
+        let ping = inner
+            .call(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
+            .await;
+        Some(ping.is_ok())
+    }
+}
+
+impl Inner {
+    /// One call on a pooled connection, bounded: the call owns a clone of the multiplexed
+    /// connection's handle, and the pooled connection goes back at once for other calls to
+    /// share. A connection-level failure marks the connection broken (the pool drops it).
+    async fn call<T, F, Fut>(&self, f: F) -> Result<T, RedisUnavailable>
+    where
+        F: FnOnce(MultiplexedConnection) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let pooled = self
+            .pool
+            .get()
+            .await
+            .map_err(|_| RedisUnavailable::NoConnection)?;
+        let (conn, broken) = (pooled.conn.clone(), Arc::clone(&pooled.broken));
         drop(pooled);
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
-        Some(match tokio::time::timeout(CALL_TIMEOUT, ping).await {
-            Ok(Ok(_)) => true,
+        match tokio::time::timeout(CALL_TIMEOUT, f(conn)).await {
+            Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => {
                 if is_connection_error(&e) {
                     broken.store(true, Ordering::Relaxed);
                 }
-                false
+                Err(RedisUnavailable::Command(e))
             }
             Err(_) => {
                 broken.store(true, Ordering::Relaxed);
-                false
+                Err(RedisUnavailable::Timeout)
             }
-        })
+        }
     }
 }
 
