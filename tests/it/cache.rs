@@ -97,15 +97,14 @@ async fn command_calls(
 async fn a_cold_read_costs_redis_one_get_and_one_fill() {
     const READS: usize = 20;
     let redis = crate::cluster::PrivateRedis::start().await;
-    let url = format!("redis://{}/", redis.addr);
+    let url = redis.url();
     let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
     let b = TestApp::instance(&a.deployment, |c| c.cache.redis_url = url.clone()).await;
     let mut ids = Vec::new();
     for i in 0..READS {
         ids.push(a.create_paste(&format!("cold read {i}")).await.0);
     }
-    let client = ::redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = redis.connect().await;
     let _: () = ::redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query_async(&mut conn)
@@ -159,7 +158,7 @@ async fn a_cold_read_costs_redis_one_get_and_one_fill() {
 async fn concurrent_cold_reads_share_a_redis_connection() {
     const READS: usize = 64;
     let redis = crate::cluster::PrivateRedis::start().await;
-    let url = format!("redis://{}/", redis.addr);
+    let url = redis.url();
     let a = TestApp::spawn_with(|c| {
         c.cache.redis_url = url.clone();
         c.limits.rate_create_per_min = 0;
@@ -169,8 +168,7 @@ async fn concurrent_cold_reads_share_a_redis_connection() {
     for i in 0..READS {
         ids.push(a.create_paste(&format!("shared {i}")).await.0);
     }
-    let client = ::redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = redis.connect().await;
     let clients = |mut conn: ::redis::aio::MultiplexedConnection| async move {
         let list: String = ::redis::cmd("CLIENT")
             .arg("LIST")
@@ -211,7 +209,7 @@ async fn views_of_many_pastes_are_announced_in_one_message_per_flush() {
     use futures_util::StreamExt;
     const PASTES: usize = 40;
     let redis = crate::cluster::PrivateRedis::start().await;
-    let url = format!("redis://{}/", redis.addr);
+    let url = redis.url();
     let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
     let b = TestApp::instance(&a.deployment, |c| {
         c.cache.redis_url = url.clone();
@@ -234,8 +232,7 @@ async fn views_of_many_pastes_are_announced_in_one_message_per_flush() {
             Some(crate::harness::Delivery::Data(json!({ "pasteViews": 0 })))
         );
     }
-    let client = ::redis::Client::open(url.as_str()).unwrap();
-    let mut pubsub = client.get_async_pubsub().await.unwrap();
+    let mut pubsub = redis.client().get_async_pubsub().await.unwrap();
     pubsub
         .subscribe(format!("{}views", a.deployment.redis_prefix))
         .await
@@ -280,12 +277,11 @@ async fn views_of_many_pastes_are_announced_in_one_message_per_flush() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cold_read_answers_before_its_redis_fill() {
     let redis = crate::cluster::PrivateRedis::start().await;
-    let url = format!("redis://{}/", redis.addr);
+    let url = redis.url();
     let a = TestApp::spawn_with(|c| c.cache.redis_url = url.clone()).await;
     let b = TestApp::instance(&a.deployment, |c| c.cache.redis_url = url.clone()).await;
     let (id, _) = a.create_paste("filled behind the answer").await;
-    let client = ::redis::Client::open(url.as_str()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let mut conn = redis.connect().await;
     let key = format!("{}paste:{id}", a.deployment.redis_prefix);
 
     // Writes (the fill's script among them) wait for 20 s; GETs are served.

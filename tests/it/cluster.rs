@@ -388,6 +388,26 @@ impl PrivateRedis {
     }
 }
 
+impl PrivateRedis {
+    /// Its `redis://` URL, for an instance's configuration.
+    pub fn url(&self) -> String {
+        format!("redis://{}/", self.addr)
+    }
+
+    /// A client of its own, to look at what the instances did.
+    pub fn client(&self) -> ::redis::Client {
+        ::redis::Client::open(self.url()).unwrap()
+    }
+
+    /// A connection of its own, to look at what the instances did.
+    pub async fn connect(&self) -> ::redis::aio::MultiplexedConnection {
+        self.client()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap()
+    }
+}
+
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
         let _ = self.child.kill();
