@@ -18,32 +18,14 @@ use serde_json::json;
 use crate::harness::{Deployment, env};
 use crate::process::{Process, base_env};
 
+#[path = "../../examples/common/code_text.rs"]
+mod code_text;
+use code_text::text;
+
 const MIB: u64 = 1024 * 1024;
 /// Allowance above the per-door multiple for everything that is not the body (buffers of the
 /// HTTP and S3 clients, the runtime, allocator rounding).
 const SLACK: u64 = 2 * MIB;
-
-/// Text of `len` bytes that reads like code: line breaks, quotes, backslashes and tabs (JSON
-/// escapes) and words that compress about as well as source does.
-fn text(len: usize, seed: u64) -> String {
-    const WORDS: &str = "let fn match self value => { } ( ) return \"quoted\" if else for in 0x7f Some None \\path tab\t &mut 42";
-    let words: Vec<&str> = WORDS.split(' ').collect();
-    let mut s = String::with_capacity(len + 64);
-    let mut x = seed;
-    while s.len() < len {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let r = (x >> 33) as usize;
-        s.push_str(words[r % words.len()]);
-        if r.is_multiple_of(7) {
-            s.push_str(&format!(" v{}", r % 100_000));
-        }
-        s.push(if r.is_multiple_of(9) { '\n' } else { ' ' });
-    }
-    s.truncate(len);
-    s
-}
 
 fn status(pid: u32, field: &str) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
