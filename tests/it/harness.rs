@@ -485,9 +485,13 @@ impl TestApp {
 
     /// Runs SQL on this deployment's primary database (to set up states a user cannot).
     pub async fn sql(&self, sql: &str) {
+        self.primary().await.batch_execute(sql).await.unwrap();
+    }
+
+    /// A connection of its own to this deployment's primary database.
+    pub async fn primary(&self) -> AsyncPgConnection {
         let url = pastebin::services::db::primary_url(self.app.config());
-        let mut conn = AsyncPgConnection::establish(&url).await.unwrap();
-        conn.batch_execute(sql).await.unwrap();
+        AsyncPgConnection::establish(&url).await.unwrap()
     }
 }
 

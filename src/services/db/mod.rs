@@ -13,6 +13,7 @@
 //! Every operation is bounded by the statement timeout, server-side and client-side.
 
 pub mod access_tokens;
+mod batch_insert;
 pub mod hourly_views;
 pub mod invalidations;
 pub mod models;

@@ -701,65 +701,47 @@ pub enum BatchInsert {
     KeyTaken,
 }
 
-/// Inserts many new pastes in one transaction (group commit): three multi-row statements,
-/// whatever the batch's size. A paste that collides with another (its id, its idempotency key)
-/// is skipped, not the batch; each gets its own outcome.
+/// Inserts many new pastes at once (group commit): one statement, one round trip, atomic
+/// ([`super::batch_insert`]), whatever the batch's size. A paste that collides with another
+/// (its id, its idempotency key) is skipped, not the batch; each gets its own outcome.
 pub async fn insert_batch(
     conn: &mut AsyncPgConnection,
     batch: &[&NewPasteWrite],
 ) -> QueryResult<Vec<BatchInsert>> {
-    conn.transaction(async |c| {
-        let rows: Vec<&NewPasteRow> = batch.iter().map(|w| &w.paste).collect();
-        let inserted: Vec<String> = diesel::insert_into(pastes::table)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(pastes::id)
-            .get_results(c)
+    let inserted: Vec<String> = super::batch_insert::InsertBatch::new(batch)
+        .load(conn)
+        .await?;
+    // Of two with the same id in one batch, only the first is the one that went in.
+    let mut inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+    let mut outcomes: Vec<BatchInsert> = batch
+        .iter()
+        .map(|w| match inserted.remove(&w.paste.id) {
+            true => BatchInsert::Inserted,
+            false => BatchInsert::IdTaken,
+        })
+        .collect();
+    // Skipped pastes with a key: was it the key that was taken? (Rare: a retry racing its
+    // first attempt, or two requests with one key in the same batch.)
+    let taken_scopes: Vec<&[u8]> = batch
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == BatchInsert::IdTaken)
+        .filter_map(|(w, _)| w.paste.idempotency_scope.as_deref())
+        .collect();
+    if !taken_scopes.is_empty() {
+        let held: Vec<Option<Vec<u8>>> = pastes::table
+            .filter(pastes::idempotency_scope.eq_any(&taken_scopes))
+            .select(pastes::idempotency_scope)
+            .load(conn)
             .await?;
-        // Of two with the same id in one batch, only the first is the one that went in.
-        let mut inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let mut revisions = Vec::new();
-        let mut files = Vec::new();
-        let mut taken_scopes: Vec<Vec<u8>> = Vec::new();
-        for w in batch {
-            if inserted.remove(&w.paste.id) {
-                revisions.push(&w.revision);
-                files.extend(w.files.iter());
-                outcomes.push(BatchInsert::Inserted);
-            } else {
-                if let Some(scope) = &w.paste.idempotency_scope {
-                    taken_scopes.push(scope.clone());
-                }
-                outcomes.push(BatchInsert::IdTaken);
+        for (w, outcome) in batch.iter().zip(outcomes.iter_mut()) {
+            if *outcome == BatchInsert::IdTaken
+                && w.paste.idempotency_scope.is_some()
+                && held.contains(&w.paste.idempotency_scope)
+            {
+                *outcome = BatchInsert::KeyTaken;
             }
         }
-        if !revisions.is_empty() {
-            diesel::insert_into(paste_revisions::table)
-                .values(revisions)
-                .execute(c)
-                .await?;
-            diesel::insert_into(paste_files::table)
-                .values(files)
-                .execute(c)
-                .await?;
-        }
-        if !taken_scopes.is_empty() {
-            let held: Vec<Option<Vec<u8>>> = pastes::table
-                .filter(pastes::idempotency_scope.eq_any(&taken_scopes))
-                .select(pastes::idempotency_scope)
-                .load(c)
-                .await?;
-            for (w, outcome) in batch.iter().zip(outcomes.iter_mut()) {
-                if *outcome == BatchInsert::IdTaken
-                    && w.paste.idempotency_scope.is_some()
-                    && held.contains(&w.paste.idempotency_scope)
-                {
-                    *outcome = BatchInsert::KeyTaken;
-                }
-            }
-        }
-        Ok(outcomes)
-    })
-    .await
+    }
+    Ok(outcomes)
 }
