@@ -21,24 +21,58 @@ pub(super) fn string(raw: &RawValue) -> Result<Option<String>, serde_json::Error
     let mut rest = inner;
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
-        let bytes = rest.as_bytes();
-        let (c, used) = match bytes.get(at + 1) {
-            Some(b'"') => ('"', 2),
-            Some(b'\\') => ('\\', 2),
-            Some(b'/') => ('/', 2),
-            Some(b'b') => ('\u{8}', 2),
-            Some(b'f') => ('\u{c}', 2),
-            Some(b'n') => ('\n', 2),
-            Some(b'r') => ('\r', 2),
-            Some(b't') => ('\t', 2),
-            Some(b'u') => unicode(&rest[at..])?,
-            _ => return Err(de::Error::custom("invalid escape in a JSON string")),
-        };
+        let (c, used) = escape(&rest.as_bytes()[at..])?;
         out.push(c);
         rest = &rest[at + used..];
     }
     out.push_str(rest);
     Ok(Some(out))
+}
+
+/// The text of the JSON string at `span` of `body` (quotes included; already validated, as a
+/// [`RawValue`] is), unescaped in place: the body's buffer becomes the text, since unescaping
+/// never lengthens it. A large text is then held once, where [`string`] holds it twice for a
+/// moment (the body and the text). The buffer keeps the body's capacity.
+pub(super) fn string_in_place(
+    mut body: Vec<u8>,
+    span: std::ops::Range<usize>,
+) -> Result<String, serde_json::Error> {
+    let (mut read, end) = (span.start + 1, span.end - 1);
+    let mut write = 0;
+    while read < end {
+        let run = body[read..end]
+            .iter()
+            .position(|&b| b == b'\\')
+            .unwrap_or(end - read);
+        body.copy_within(read..read + run, write);
+        (read, write) = (read + run, write + run);
+        if read == end {
+            break;
+        }
+        let (c, used) = escape(&body[read..end])?;
+        // The escape is at least as long as its character's UTF-8 (`\n`: 2 for 1, `\uXXXX`:
+        // 6 for at most 3, a surrogate pair 12 for 4), and `write` is behind `read`.
+        c.encode_utf8(&mut body[write..read + used]);
+        (read, write) = (read + used, write + c.len_utf8());
+    }
+    body.truncate(write);
+    String::from_utf8(body).map_err(|_| de::Error::custom("invalid UTF-8 in a JSON string"))
+}
+
+/// The escape at the start of `s` (a backslash and what follows): its character and length.
+fn escape(s: &[u8]) -> Result<(char, usize), serde_json::Error> {
+    Ok(match s.get(1) {
+        Some(b'"') => ('"', 2),
+        Some(b'\\') => ('\\', 2),
+        Some(b'/') => ('/', 2),
+        Some(b'b') => ('\u{8}', 2),
+        Some(b'f') => ('\u{c}', 2),
+        Some(b'n') => ('\n', 2),
+        Some(b'r') => ('\r', 2),
+        Some(b't') => ('\t', 2),
+        Some(b'u') => unicode(s)?,
+        _ => return Err(de::Error::custom("invalid escape in a JSON string")),
+    })
 }
 
 /// Bytes of a string's text once unescaped (an upper bound for `\u` escapes, which are at most
@@ -68,9 +102,10 @@ fn unescaped_len(inner: &str) -> usize {
 
 /// `\uXXXX` (or a surrogate pair `\uD83D\uDE00`) at the start of `s`: the character and the
 /// bytes it took.
-fn unicode(s: &str) -> Result<(char, usize), serde_json::Error> {
-    let hex = |s: &str, at: usize| {
+fn unicode(s: &[u8]) -> Result<(char, usize), serde_json::Error> {
+    let hex = |s: &[u8], at: usize| {
         s.get(at..at + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
             .and_then(|h| u32::from_str_radix(h, 16).ok())
             .ok_or_else(|| de::Error::custom("invalid \\u escape in a JSON string"))
     };
@@ -78,7 +113,7 @@ fn unicode(s: &str) -> Result<(char, usize), serde_json::Error> {
     let (code, used) = match first {
         0xD800..=0xDBFF => {
             let low = match s.get(6..8) {
-                Some("\\u") => hex(s, 8)?,
+                Some(b"\\u") => hex(s, 8)?,
                 _ => return Err(de::Error::custom("lone surrogate in a JSON string")),
             };
             if !(0xDC00..=0xDFFF).contains(&low) {
@@ -190,6 +225,39 @@ mod tests {
             assert!(string(&raw(bad)).is_err(), "{bad}");
         }
         assert_eq!(string(&raw("12")).unwrap(), None);
+    }
+
+    #[test]
+    fn strings_unescape_in_place_as_serde_json_does() {
+        let long = "x\"\\\n/".repeat(1000) + "🙂";
+        for text in [
+            "plain",
+            "",
+            "line\nbreak \"quoted\" back\\slash\ttab /",
+            "\u{8}\u{c}\r\u{1}\u{1f}",
+            "ünïcödé 日本語 🙂 \u{2028}",
+            long.as_str(),
+        ] {
+            // Inside a body, as the REST create finds it.
+            let body =
+                serde_json::to_vec(&serde_json::json!({ "a": 1, "paste_contents": text })).unwrap();
+            let json = serde_json::to_string(text).unwrap();
+            let start = body
+                .windows(json.len())
+                .rposition(|w| w == json.as_bytes())
+                .unwrap();
+            let span = start..start + json.len();
+            assert_eq!(string_in_place(body, span).unwrap(), text, "{json}");
+        }
+        // The body's buffer becomes the text: no second buffer of its size.
+        let body = br#"{"paste_contents":"a\nb"}"#.to_vec();
+        let at = body.as_ptr();
+        let text = string_in_place(body, 18..24).unwrap();
+        assert_eq!((text.as_ptr(), text.as_str()), (at, "a\nb"));
+        let escaped = br#"{"t":"\u00e9\u65e5\ud83d\ude42\/"}"#.to_vec();
+        let want: serde_json::Value = serde_json::from_slice(&escaped).unwrap();
+        let span = 5..escaped.len() - 1;
+        assert_eq!(string_in_place(escaped, span).unwrap(), want["t"]);
     }
 
     #[test]

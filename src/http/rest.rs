@@ -47,7 +47,7 @@ pub async fn create_paste(
     let limit = app.config().limits.max_request_bytes();
     let input = async {
         let bytes = read_limited(body, &headers, limit).await?;
-        parse_create(&bytes)
+        parse_create(bytes)
     };
     let created = app.pastes().create_from(&caller, input).await?;
     let mut r = (
@@ -65,18 +65,33 @@ pub async fn create_paste(
     Ok(r)
 }
 
-fn parse_create(bytes: &[u8]) -> Result<NewPaste, AppError> {
-    let body: CreateBody = serde_json::from_slice(bytes)
-        .map_err(|e| AppError::bad_input(format!("the body must be a JSON object: {e}")))?;
+/// A large text is unescaped in the body's own buffer (held once); a small one is copied out
+/// at its exact size, since it may be cached for a while and the buffer is the body's size.
+const IN_PLACE_FROM: usize = 64 * 1024;
+
+fn parse_create(bytes: Vec<u8>) -> Result<NewPaste, AppError> {
+    let bad_json =
+        |e: serde_json::Error| AppError::bad_input(format!("the body must be a JSON object: {e}"));
+    let body: CreateBody = serde_json::from_slice(&bytes).map_err(bad_json)?;
     let raw = body
         .paste_contents
         .ok_or_else(|| AppError::bad_input("paste_contents is required"))?;
-    let content = super::json::string(raw)
-        .map_err(|e| AppError::bad_input(format!("the body must be a JSON object: {e}")))?
-        .ok_or_else(|| AppError::bad_input("paste_contents must be a string"))?;
+    if !raw.get().starts_with('"') {
+        return Err(AppError::bad_input("paste_contents must be a string"));
+    }
     let expires_in = match body.expiration_length_in_minutes {
         None | Some(Value::Null) => None,
         Some(v) => Some(minutes(&v)?.checked_mul(60).ok_or_else(bad_minutes)?),
+    };
+    let content = if raw.get().len() > IN_PLACE_FROM {
+        // Where the string is in the body: the raw value borrows from it.
+        let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+        let span = start..start + raw.get().len();
+        super::json::string_in_place(bytes, span).map_err(bad_json)?
+    } else {
+        super::json::string(raw)
+            .map_err(bad_json)?
+            .ok_or_else(|| AppError::bad_input("paste_contents must be a string"))?
     };
     Ok(NewPaste {
         expires_in,
