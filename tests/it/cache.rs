@@ -201,6 +201,29 @@ async fn concurrent_cold_reads_share_a_redis_connection() {
     );
 }
 
+/// A view after a quiet spell reaches the subscribers on other instances at once, not at the
+/// flusher's next tick; the views that follow it within the interval are held for its end and
+/// flushed together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_after_a_quiet_interval_is_announced_at_once() {
+    let a = TestApp::spawn().await;
+    let b = TestApp::instance(&a.deployment, |c| c.cache.view_flush_ms = 60_000).await;
+    let (id, _) = a.create_paste("watched from A, read on B").await;
+    let mut sub = a.watch_views(None, &id).await;
+    assert_eq!(sub.next_count(Duration::from_secs(5)).await, Some(0));
+    assert_eq!(b.raw(&id).await.status(), 200);
+    // B's interval is a minute: only a flush at once gets it here in time.
+    assert_eq!(sub.next_count(Duration::from_secs(5)).await, Some(1));
+    for _ in 0..3 {
+        assert_eq!(b.raw(&id).await.status(), 200);
+    }
+    assert_eq!(
+        sub.next(Duration::from_secs(2)).await,
+        None,
+        "views within the interval wait for its end"
+    );
+}
+
 /// Views of many pastes flushed together reach the other instances in one pub/sub message per
 /// flush, not one per paste (every instance receives every message), and each paste's
 /// subscribers still see its own count.

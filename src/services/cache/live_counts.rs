@@ -1,7 +1,10 @@
 //! The live view counts: counting views without a write on the read path.
 //!
 //! A read adds one to an in-process map (a mutex and a hash-map increment). A flusher moves
-//! the map to Redis every `PASTEBIN_VIEW_FLUSH_MS` in one script call that, per paste:
+//! the map to Redis at most once every `PASTEBIN_VIEW_FLUSH_MS`: the first view after a quiet
+//! interval is flushed at once (a live count shows without waiting for a tick), the views that
+//! follow it within the interval together at its end. Each flush is one script call that, per
+//! paste:
 //! `INCRBY {p}views:{id}` (the live total) and `HINCRBY {p}analytics:pending {id}|{hour}` (what
 //! the analytics job moves to the analytics database); then it announces the new totals to
 //! live subscribers on every instance with `PUBLISH {p}views`, one message of `"{id} {total}"`
@@ -106,6 +109,8 @@ pub struct LiveCounts {
     /// Held by a flush from taking the counts until Redis has them (or they are back), and by
     /// readers that add Redis and in-process counts, so a view is never in neither or both.
     flush_lock: tokio::sync::Mutex<()>,
+    /// Wakes an idle flusher: signalled by the view that finds nothing buffered.
+    wake: tokio::sync::Notify,
     redis: Redis,
     script: Script,
     dropped: Counter,
@@ -118,6 +123,7 @@ impl LiveCounts {
             pending: Mutex::new(Pending::default()),
             in_doubt: Mutex::new(None),
             flush_lock: tokio::sync::Mutex::new(()),
+            wake: tokio::sync::Notify::new(),
             redis,
             script: Script::new(FLUSH_SCRIPT),
             dropped: metrics::counter!("pastebin_views_dropped_total"),
@@ -132,13 +138,16 @@ impl LiveCounts {
             return;
         }
         let hour = chrono::Utc::now().timestamp().div_euclid(3600);
-        let kept = self
-            .pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .add(id, hour, 1);
+        let (kept, first) = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let first = pending.is_empty();
+            (pending.add(id, hour, 1), first)
+        };
         if !kept {
             self.dropped.increment(1);
+        }
+        if first {
+            self.wake.notify_one();
         }
     }
 
@@ -217,7 +226,9 @@ impl LiveCounts {
         true
     }
 
-    /// Flushes every `interval` until shutdown, then once more.
+    /// Flushes until shutdown, then once more: when a view arrives after a quiet `interval`, at
+    /// once; then every `interval` for as long as there is something to send (new views, or a
+    /// batch Redis has not taken yet).
     pub fn spawn_flusher(
         self: &Arc<Self>,
         interval: Duration,
@@ -225,16 +236,36 @@ impl LiveCounts {
     ) -> tokio::task::JoinHandle<()> {
         let this = Arc::clone(self);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
+            'idle: loop {
                 tokio::select! {
-                    _ = tick.tick() => { this.flush().await; }
-                    _ = shutdown.cancelled() => break,
+                    _ = this.wake.notified() => {}
+                    _ = shutdown.cancelled() => break 'idle,
+                }
+                loop {
+                    let done = this.flush().await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(interval) => {}
+                        _ = shutdown.cancelled() => break 'idle,
+                    }
+                    if done && this.nothing_to_send() {
+                        break;
+                    }
                 }
             }
             this.flush().await;
         })
+    }
+
+    fn nothing_to_send(&self) -> bool {
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+            && self
+                .in_doubt
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none()
     }
 
     /// Holds flushes back while a reader adds Redis counts to [`LiveCounts::unflushed`].
