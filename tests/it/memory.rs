@@ -155,9 +155,10 @@ async fn large_create_through_post_root_copies_no_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_create_through_rest_holds_its_text_once() {
-    // mimalloc's default purge delay, as the server runs in production: a buffer freed while
-    // the request goes on still counts (the body freed after the text was copied out of it did).
-    let server = server_with(&[("MIMALLOC_PURGE_DELAY", "10")]).await;
+    // mimalloc's default purge delay (1 s), as the server runs in production: a buffer freed
+    // while the request goes on still counts (the body freed after the text was copied out of
+    // it did).
+    let server = server_with(&[("MIMALLOC_PURGE_DELAY", "1000")]).await;
     let text = text(10 << 20, 2);
     let body = serde_json::to_vec(&json!({ "paste_contents": text })).unwrap();
     let len = body.len();
