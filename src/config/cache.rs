@@ -42,7 +42,8 @@ pub struct CacheConfig {
     #[arg(long, env = "PASTEBIN_CACHE_TTL_SECS", default_value_t = 3600)]
     pub cache_ttl_secs: u64,
 
-    /// How often in-process view counts are flushed to Redis, in ms.
+    /// At most how often in-process view counts are flushed to Redis, in ms: the first view
+    /// after a quiet interval is flushed at once, the views after it at the interval's end.
     #[arg(long, env = "PASTEBIN_VIEW_FLUSH_MS", default_value_t = 25)]
     pub view_flush_ms: u64,
 }
