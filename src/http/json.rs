@@ -29,14 +29,17 @@ pub(super) fn string(raw: &RawValue) -> Result<Option<String>, serde_json::Error
     Ok(Some(out))
 }
 
-/// The text of the JSON string at `span` of `body` (quotes included; already validated, as a
-/// [`RawValue`] is), unescaped in place: the body's buffer becomes the text, since unescaping
-/// never lengthens it. A large text is then held once, where [`string`] holds it twice for a
-/// moment (the body and the text). The buffer keeps the body's capacity.
+/// [`string`] of the raw JSON value at `span` of `body` (already validated, as a [`RawValue`]
+/// is), unescaped in place: the body's buffer becomes the text, since unescaping never
+/// lengthens it. A large text is then held once, where [`string`] holds it twice for a moment
+/// (the body and the text). The buffer keeps the body's capacity.
 pub(super) fn string_in_place(
     mut body: Vec<u8>,
     span: std::ops::Range<usize>,
-) -> Result<String, serde_json::Error> {
+) -> Result<Option<String>, serde_json::Error> {
+    if span.len() < 2 || body[span.start] != b'"' {
+        return Ok(None);
+    }
     let (mut read, end) = (span.start + 1, span.end - 1);
     let mut write = 0;
     while read < end {
@@ -56,7 +59,9 @@ pub(super) fn string_in_place(
         (read, write) = (read + used, write + c.len_utf8());
     }
     body.truncate(write);
-    String::from_utf8(body).map_err(|_| de::Error::custom("invalid UTF-8 in a JSON string"))
+    String::from_utf8(body)
+        .map(Some)
+        .map_err(|_| de::Error::custom("invalid UTF-8 in a JSON string"))
 }
 
 /// The escape at the start of `s` (a backslash and what follows): its character and length.
@@ -202,15 +207,18 @@ mod tests {
         RawValue::from_string(json.to_owned()).unwrap()
     }
 
+    /// Texts with every kind of escape JSON has.
+    const TEXTS: [&str; 5] = [
+        "plain",
+        "",
+        "line\nbreak \"quoted\" back\\slash\ttab /",
+        "\u{8}\u{c}\r\u{1}\u{1f}",
+        "ünïcödé 日本語 🙂 \u{2028}",
+    ];
+
     #[test]
     fn strings_unescape_as_serde_json_does() {
-        for text in [
-            "plain",
-            "",
-            "line\nbreak \"quoted\" back\\slash\ttab /",
-            "\u{8}\u{c}\r\u{1}\u{1f}",
-            "ünïcödé 日本語 🙂 \u{2028}",
-        ] {
+        for text in TEXTS {
             let json = serde_json::to_string(text).unwrap();
             assert_eq!(
                 string(&raw(&json)).unwrap().as_deref(),
@@ -230,14 +238,7 @@ mod tests {
     #[test]
     fn strings_unescape_in_place_as_serde_json_does() {
         let long = "x\"\\\n/".repeat(1000) + "🙂";
-        for text in [
-            "plain",
-            "",
-            "line\nbreak \"quoted\" back\\slash\ttab /",
-            "\u{8}\u{c}\r\u{1}\u{1f}",
-            "ünïcödé 日本語 🙂 \u{2028}",
-            long.as_str(),
-        ] {
+        for text in TEXTS.into_iter().chain([long.as_str()]) {
             // Inside a body, as the REST create finds it.
             let body =
                 serde_json::to_vec(&serde_json::json!({ "a": 1, "paste_contents": text })).unwrap();
@@ -247,17 +248,25 @@ mod tests {
                 .rposition(|w| w == json.as_bytes())
                 .unwrap();
             let span = start..start + json.len();
-            assert_eq!(string_in_place(body, span).unwrap(), text, "{json}");
+            assert_eq!(
+                string_in_place(body, span).unwrap().as_deref(),
+                Some(text),
+                "{json}"
+            );
         }
         // The body's buffer becomes the text: no second buffer of its size.
         let body = br#"{"paste_contents":"a\nb"}"#.to_vec();
         let at = body.as_ptr();
-        let text = string_in_place(body, 18..24).unwrap();
+        let text = string_in_place(body, 18..24).unwrap().unwrap();
         assert_eq!((text.as_ptr(), text.as_str()), (at, "a\nb"));
         let escaped = br#"{"t":"\u00e9\u65e5\ud83d\ude42\/"}"#.to_vec();
         let want: serde_json::Value = serde_json::from_slice(&escaped).unwrap();
         let span = 5..escaped.len() - 1;
-        assert_eq!(string_in_place(escaped, span).unwrap(), want["t"]);
+        assert_eq!(string_in_place(escaped, span).unwrap().unwrap(), want["t"]);
+        assert_eq!(
+            string_in_place(br#"{"t":12}"#.to_vec(), 5..7).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -76,23 +76,20 @@ fn parse_create(bytes: Vec<u8>) -> Result<NewPaste, AppError> {
     let raw = body
         .paste_contents
         .ok_or_else(|| AppError::bad_input("paste_contents is required"))?;
-    if !raw.get().starts_with('"') {
-        return Err(AppError::bad_input("paste_contents must be a string"));
-    }
     let expires_in = match body.expiration_length_in_minutes {
         None | Some(Value::Null) => None,
         Some(v) => Some(minutes(&v)?.checked_mul(60).ok_or_else(bad_minutes)?),
     };
     let content = if raw.get().len() > IN_PLACE_FROM {
-        // Where the string is in the body: the raw value borrows from it.
+        // Where the value is in the body: the raw value borrows from it.
         let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
         let span = start..start + raw.get().len();
-        super::json::string_in_place(bytes, span).map_err(bad_json)?
+        super::json::string_in_place(bytes, span)
     } else {
         super::json::string(raw)
-            .map_err(bad_json)?
-            .ok_or_else(|| AppError::bad_input("paste_contents must be a string"))?
-    };
+    }
+    .map_err(bad_json)?
+    .ok_or_else(|| AppError::bad_input("paste_contents must be a string"))?;
     Ok(NewPaste {
         expires_in,
         ..NewPaste::text(content)

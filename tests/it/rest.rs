@@ -52,6 +52,8 @@ async fn minutes_may_be_a_number_and_bad_input_is_a_json_400() {
         json!({ "expiration_length_in_minutes": "sixty", "paste_contents": "x" }).to_string(),
         json!({ "expiration_length_in_minutes": -1, "paste_contents": "x" }).to_string(),
         json!({ "paste_contents": 42 }).to_string(),
+        // Not a string either, and large enough to take the in-place path (over 64 KiB).
+        json!({ "paste_contents": vec![1; 40_000] }).to_string(),
         "not json".to_owned(),
     ] {
         let r = post(bad.clone()).await.unwrap();
