@@ -242,12 +242,12 @@ impl LiveCounts {
                     _ = shutdown.cancelled() => break 'idle,
                 }
                 loop {
-                    let done = this.flush().await;
+                    this.flush().await;
                     tokio::select! {
                         _ = tokio::time::sleep(interval) => {}
                         _ = shutdown.cancelled() => break 'idle,
                     }
-                    if done && this.nothing_to_send() {
+                    if this.nothing_to_send() {
                         break;
                     }
                 }
