@@ -386,9 +386,7 @@ impl PrivateRedis {
         .await;
         Self { child, addr }
     }
-}
 
-impl PrivateRedis {
     /// Its `redis://` URL, for an instance's configuration.
     pub fn url(&self) -> String {
         format!("redis://{}/", self.addr)

@@ -715,9 +715,12 @@ pub async fn insert_batch(
     let mut inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
     let mut outcomes: Vec<BatchInsert> = batch
         .iter()
-        .map(|w| match inserted.remove(&w.paste.id) {
-            true => BatchInsert::Inserted,
-            false => BatchInsert::IdTaken,
+        .map(|w| {
+            if inserted.remove(&w.paste.id) {
+                BatchInsert::Inserted
+            } else {
+                BatchInsert::IdTaken
+            }
         })
         .collect();
     // Skipped pastes with a key: was it the key that was taken? (Rare: a retry racing its
